@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BackordersConfig(AppConfig):
+    name = "backorders"
+    label = "backorders"
+    verbose_name = _("Backorders")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from backorders import checks  # noqa: F401  (registers the system checks)

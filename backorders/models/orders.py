@@ -1,0 +1,172 @@
+"""Orders as recorded by the checkout hook, the backorders they caused, and the audit trail."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from backorders.models.catalog import Variant
+from backorders.models.shops import Shop
+
+
+class Order(models.Model):
+    class Source(models.TextChoices):
+        PLATFORM = "platform", _("Platform (already accepted)")
+        STORE = "store", _("Store checkout")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    platform_id = models.BigIntegerField(_("order id"))
+    number = models.CharField(_("number"), max_length=64, blank=True)
+    email = models.EmailField(_("customer email"), blank=True)
+    customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
+    customer_locale = models.CharField(_("customer locale"), max_length=20, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.STORE)
+    placed_at = models.DateTimeField(_("placed at"))
+    platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "platform_id"], name="order_unique_platform_id_per_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.platform_id}"
+
+
+class OrderLine(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    platform_id = models.BigIntegerField(_("line id"))
+    # Null for custom items, gift cards or deleted products: stored, never backordered.
+    variant = models.ForeignKey(Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    sku = models.CharField(_("SKU"), max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity_fulfilled = models.PositiveIntegerField(_("quantity fulfilled"), default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "platform_id"], name="order_line_unique_platform_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title or self.sku or self.variant_id}"
+
+
+class EtaSource(models.TextChoices):
+    """Where an ETA came from; every ETA carries one."""
+
+    MANUAL = "manual", _("Owner's restock date")
+    LEAD_TIME = "lead_time", _("Estimated from the restock lead time")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Backorder(models.Model):
+    """The short part of one order line: units the customer waits for."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for stock")
+        ALLOCATED = "allocated", _("Allocated, ready to ship")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+        @classmethod
+        def open(cls) -> list[str]:
+            return [cls.WAITING, cls.ALLOCATED]
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="backorders")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="backorders")
+    line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="backorder")
+    variant = models.ForeignKey(Variant, on_delete=models.RESTRICT, related_name="backorders")
+    quantity = models.PositiveIntegerField(_("quantity backordered"))
+    quantity_allocated = models.PositiveIntegerField(_("quantity allocated"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
+    # Arrival order = the order's placed_at, then the backorder's id (lines in order). Copied here
+    # so that the queue is one index scan; the position itself is derived, never stored.
+    queued_at = models.DateTimeField(_("queued at"))
+    promised_eta = models.DateField(_("ETA promised at checkout"), null=True, blank=True)
+    promised_eta_source = models.CharField(max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN)
+    eta = models.DateField(_("current ETA"), null=True, blank=True)
+    eta_source = models.CharField(_("ETA source"), max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN)
+    flagged = models.BooleanField(_("needs attention"), default=False)
+    flag_reason = models.CharField(_("attention reason"), max_length=255, blank=True)
+    tracking_company = models.CharField(max_length=255, blank=True)
+    tracking_number = models.CharField(max_length=255, blank=True)
+    tracking_url = models.URLField(max_length=1000, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["queued_at", "pk"]
+        verbose_name = _("backorder")
+        verbose_name_plural = _("backorders")
+        indexes = [
+            models.Index(fields=["variant", "status", "queued_at", "id"], name="backorder_queue_idx"),
+            models.Index(fields=["shop", "status"], name="backorder_shop_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="backorder_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_allocated__gte=0, quantity_allocated__lte=F("quantity")),
+                name="backorder_allocated_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.quantity} × {self.variant}"
+
+    @property
+    def quantity_unallocated(self) -> int:
+        return self.quantity - self.quantity_allocated
+
+
+class Event(models.Model):
+    """One change to a backorder, with who caused it: the audit trail (append-only)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        ALLOCATED = "allocated", _("Allocated")
+        DEALLOCATED = "deallocated", _("Allocation released")
+        REDUCED = "reduced", _("Quantity reduced")
+        ETA_CHANGED = "eta_changed", _("ETA changed")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+        FLAGGED = "flagged", _("Flagged for attention")
+
+    class ActorKind(models.TextChoices):
+        PLATFORM = "platform", _("Platform webhook")
+        STORE = "store", _("Store (Python call)")
+        ADMIN = "admin", _("Admin user")
+        CUSTOMER = "customer", _("Customer")
+        SYSTEM = "system", _("System")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    backorder = models.ForeignKey(Backorder, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    actor_kind = models.CharField(_("actor"), max_length=10, choices=ActorKind.choices)
+    actor_name = models.CharField(_("actor name"), max_length=255, blank=True)
+    quantity = models.IntegerField(_("quantity"), null=True, blank=True)
+    eta_from = models.DateField(null=True, blank=True)
+    eta_to = models.DateField(null=True, blank=True)
+    eta_source = models.CharField(max_length=12, choices=EtaSource.choices, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("backorder event")
+        verbose_name_plural = _("backorder events")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_actor_kind_display()}"

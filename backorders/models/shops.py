@@ -1,0 +1,78 @@
+"""The tenant: one row per connected store. Every other row belongs to exactly one shop."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# A platform domain is a lower-case host name such as "name.myshopify.com".
+domain_validator = RegexValidator(
+    r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    _("Enter a lower-case host name such as name.myshopify.com (letters, digits, dots and hyphens)."),
+)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone (e.g. Europe/Berlin)."), params={"value": value})
+
+
+class BackorderMode(models.TextChoices):
+    """Whether a variant may be sold beyond what is on hand."""
+
+    DENY = "deny", _("Deny: sell only what is on hand")
+    ALLOW = "allow", _("Allow: accept backorders")
+
+
+class Shop(models.Model):
+    domain = models.CharField(_("platform domain"), max_length=255, unique=True, validators=[domain_validator])
+    name = models.CharField(_("name"), max_length=200)
+    owner_email = models.EmailField(_("owner email"))
+    from_email = models.EmailField(_("from address"), blank=True, help_text=_("Empty: DEFAULT_FROM_EMAIL."))
+    language = models.CharField(_("language"), max_length=10, default="en")
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    webhook_secret = models.CharField(
+        _("webhook secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: the app's SHOPIFY_API_SECRET (and SHOPIFY_API_SECRET_PREVIOUS) verify webhooks."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    # Shop-wide backorder policy: the default under every product and variant.
+    backorder_mode = models.CharField(
+        _("backorder mode"), max_length=10, choices=BackorderMode.choices, default=BackorderMode.DENY
+    )
+    backorder_limit = models.PositiveIntegerField(
+        _("backorder limit"), null=True, blank=True, help_text=_("Most units waiting per variant; empty = no limit.")
+    )
+    handling_days = models.PositiveSmallIntegerField(
+        _("handling days"), null=True, blank=True, help_text=_("Days from stock arrival to shipping.")
+    )
+    restock_lead_days = models.PositiveSmallIntegerField(
+        _("restock lead time (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Used for ETAs when no manual restock date is set; empty = ETA unknown."),
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        _("low-stock threshold"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+
+    def __str__(self) -> str:
+        return self.name or self.domain
+
+    @property
+    def zoneinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)

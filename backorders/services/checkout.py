@@ -1,0 +1,318 @@
+"""The checkout hook: quoting a cart line and recording an order (life cycle step 1).
+
+Two kinds of caller record orders:
+
+* a Django store whose checkout can still say no (``accepted=False``): a line beyond the backorder
+  limit, or against the policy, refuses the whole order with ``BackorderRefused`` and writes nothing;
+* the platform, which already accepted and charged the order (``accepted=True``): nothing is
+  refused; a line beyond the limit or against the policy is recorded and flagged for the owner.
+
+Recording is idempotent on (shop, order id): the same order twice has its effect once, and a
+changed order (quantities edited, lines removed or added) adjusts its backorders.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backorders.models import Backorder, Event, Order, OrderLine, Shop, Variant
+from backorders.services import notifications
+from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.eta import Eta, eta_estimate
+from backorders.services.lifecycle import backorder_cancel_locked, backorder_reduce_locked
+from backorders.services.locking import retrying_atomic, variants_lock
+from backorders.services.policy import AvailabilityState, Policy, availability_state, backorder_room, free_stock
+from backorders.services.policy import policy_resolve
+from backorders.services.stock import stock_adjust, stock_allocate
+
+
+class BackorderRefused(Exception):
+    """The store's checkout must refuse this order; ``reason`` says why, for the customer."""
+
+    def __init__(self, reason: str, *, line_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line_id = line_id
+
+
+class InvalidOrder(ValueError):
+    """The order data itself is wrong (unknown variant, bad quantity, duplicate line)."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a customer asking for ``quantity`` units would get now."""
+
+    from_stock: int
+    backordered: int
+    allowed: bool
+    reason: str
+    eta: Eta
+    state: AvailabilityState
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One order line as the caller knows it. ``variant_id`` is our Variant pk (None: custom item)."""
+
+    platform_id: int
+    variant_id: int | None
+    quantity: int
+    title: str = ""
+    sku: str = ""
+
+
+def _refusal(policy: Policy, variant: Variant, short: int) -> str:
+    """Why ``short`` more units may not wait for ``variant`` ("" when they may)."""
+    if short <= 0:
+        return ""
+    if policy.discontinued:
+        return _("%(item)s is discontinued; only %(n)d left in stock.") % {"item": variant, "n": free_stock(variant)}
+    if not policy.tracked:
+        return ""
+    if not policy.backorderable:
+        return _("Only %(n)d of %(item)s in stock, and it cannot be backordered.") % {
+            "n": free_stock(variant),
+            "item": variant,
+        }
+    room = backorder_room(variant, policy)
+    if room is not None and short > room:
+        return _("Only %(room)d more of %(item)s can be backordered (asked: %(short)d).") % {
+            "room": room,
+            "item": variant,
+            "short": short,
+        }
+    return ""
+
+
+def availability_quote(*, variant: Variant, quantity: int) -> Quote:
+    """Quote ``quantity`` units of ``variant``: read-only, two cheap reads at most.
+
+    Expects ``variant`` with ``product`` and ``shop`` loaded. The ETA is the one the customer would
+    get at the back of the current queue.
+    """
+    if quantity < 1:
+        raise InvalidOrder(_("Quantity must be at least 1."))
+    policy = policy_resolve(variant)
+    state = availability_state(variant, policy)
+    if not policy.tracked:
+        return Quote(quantity, 0, True, "", Eta.unknown(), state)
+    from_stock = min(quantity, free_stock(variant))
+    short = quantity - from_stock
+    reason = _refusal(policy, variant, short)
+    eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy) if short else Eta.unknown()
+    return Quote(from_stock, short, not reason, reason, eta, state)
+
+
+@retrying_atomic
+def order_record(
+    *,
+    shop: Shop,
+    platform_id: int,
+    placed_at: datetime,
+    lines: Sequence[LineInput],
+    actor: Actor,
+    accepted: bool = False,
+    number: str = "",
+    email: str = "",
+    customer_name: str = "",
+    locale: str = "",
+    updated_at: datetime | None = None,
+) -> Order:
+    """Record an order (or apply its changes) and create, adjust or cancel its backorders.
+
+    In one transaction: lock the variants involved in primary-key order, take the covered part of
+    each line from stock and make a Backorder of the rest. ``available`` drops by the whole ordered
+    quantity, as on the platform (see services.stock). ``updated_at`` (the platform's) makes
+    replays and out-of-order deliveries harmless: an order already stored at that or a newer
+    version is returned unchanged.
+    """
+    _validate_lines(shop, lines)
+    try:
+        order, created = _order_get_or_create(
+            shop=shop,
+            platform_id=platform_id,
+            placed_at=placed_at,
+            accepted=accepted,
+            number=number,
+            email=email,
+            customer_name=customer_name,
+            locale=locale,
+            updated_at=updated_at,
+        )
+    except IntegrityError:
+        # A concurrent call created it first; find it on the retry of the whole transaction.
+        order = Order.objects.select_for_update().get(shop=shop, platform_id=platform_id)
+        created = False
+    if not created:
+        if order.cancelled_at is not None:
+            return order
+        if updated_at is not None and order.platform_updated_at is not None and updated_at <= order.platform_updated_at:
+            return order
+    variants = variants_lock(line.variant_id for line in lines if line.variant_id)
+    if not created:
+        variants |= variants_lock(
+            order.lines.exclude(variant=None).exclude(variant_id__in=variants).values_list("variant_id", flat=True)
+        )
+    as_of = (placed_at if created else updated_at) if accepted else None
+    existing = {line.platform_id: line for line in order.lines.select_related("backorder")} if not created else {}
+    new_backorders: list[Backorder] = []
+    events = []
+    for data in lines:
+        line = existing.pop(data.platform_id, None)
+        if line is None:
+            line = OrderLine.objects.create(
+                shop=shop,
+                order=order,
+                platform_id=data.platform_id,
+                variant_id=data.variant_id,
+                title=data.title,
+                sku=data.sku,
+                quantity=data.quantity,
+            )
+            old_quantity = 0
+        else:
+            old_quantity = line.quantity
+            if data.quantity != line.quantity:
+                OrderLine.objects.filter(pk=line.pk).update(quantity=data.quantity)
+                line.quantity = data.quantity
+        if line.variant_id is None:
+            continue
+        variant = variants[line.variant_id]
+        delta = data.quantity - old_quantity
+        if delta > 0:
+            backorder = _line_commit(line, variant, delta, accepted=accepted, as_of=as_of, actor=actor, events=events)
+            if backorder is not None:
+                new_backorders.append(backorder)
+        elif delta < 0:
+            _line_release(line, variant, -delta, as_of=as_of, actor=actor)
+    for line in existing.values():  # lines gone from the changed order
+        if line.variant_id is not None and line.quantity > line.quantity_fulfilled:
+            _line_release(line, variants[line.variant_id], line.quantity - line.quantity_fulfilled, as_of=as_of, actor=actor)
+        OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity_fulfilled)
+    events_record(events)
+    for variant in variants.values():
+        stock_allocate(variant=variant, actor=actor)
+    if not created and updated_at is not None:
+        Order.objects.filter(pk=order.pk).update(platform_updated_at=updated_at, updated_at=timezone.now())
+    notifications.backorders_created(backorders=new_backorders, actor=actor)
+    return order
+
+
+def _validate_lines(shop: Shop, lines: Sequence[LineInput]) -> None:
+    ids = [line.platform_id for line in lines]
+    if len(ids) != len(set(ids)):
+        raise InvalidOrder(_("Each order line needs its own line id; %(ids)s repeat.") % {"ids": ids})
+    for line in lines:
+        if line.quantity < 0:
+            raise InvalidOrder(_("Line %(id)s: quantity cannot be negative.") % {"id": line.platform_id})
+    variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
+    known = set(Variant.objects.filter(shop=shop, pk__in=variant_ids).values_list("pk", flat=True))
+    if unknown := sorted(variant_ids - known):
+        raise InvalidOrder(_("Unknown variant id(s) for this shop: %(ids)s.") % {"ids": unknown})
+
+
+def _order_get_or_create(*, shop: Shop, platform_id: int, **fields: object) -> tuple[Order, bool]:
+    order = Order.objects.select_for_update().filter(shop=shop, platform_id=platform_id).first()
+    if order is not None:
+        return order, False
+    from django.db import transaction
+
+    with transaction.atomic():  # a savepoint: a concurrent insert fails only this
+        order = Order.objects.create(
+            shop=shop,
+            platform_id=platform_id,
+            number=fields["number"],
+            email=fields["email"],
+            customer_name=fields["customer_name"],
+            customer_locale=fields["locale"],
+            source=Order.Source.PLATFORM if fields["accepted"] else Order.Source.STORE,
+            placed_at=fields["placed_at"],
+            platform_updated_at=fields["updated_at"],
+        )
+    return order, True
+
+
+def _line_commit(
+    line: OrderLine,
+    variant: Variant,
+    quantity: int,
+    *,
+    accepted: bool,
+    as_of: datetime | None,
+    actor: Actor,
+    events: list[Event],
+) -> Backorder | None:
+    """Commit ``quantity`` more units of ``line``; back-order what stock does not cover."""
+    policy = policy_resolve(variant)
+    if not policy.tracked:
+        return None
+    stock_adjust(variant=variant, delta=-quantity, as_of=as_of)
+    # Whether or not the platform's level already counted this order, what was free before it is:
+    available_before = variant.available + quantity
+    short = quantity - min(quantity, max(available_before, 0))
+    if short == 0:
+        return None
+    variant.available = available_before  # judge the policy on the state before this line
+    reason = _refusal(policy, variant, short)
+    variant.available = available_before - quantity
+    if reason and not accepted:
+        raise BackorderRefused(reason, line_id=line.platform_id)
+    backorder = getattr(line, "backorder", None) if line.pk else None
+    if backorder is not None and backorder.status in Backorder.Status.open():
+        Backorder.objects.filter(pk=backorder.pk).update(
+            quantity=F("quantity") + short, status=Backorder.Status.WAITING, updated_at=timezone.now()
+        )
+        backorder.refresh_from_db()
+        new = None
+    else:
+        eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+        backorder = new = Backorder.objects.create(
+            shop_id=line.shop_id,
+            order_id=line.order_id,
+            line=line,
+            variant=variant,
+            quantity=short,
+            queued_at=line.order.placed_at,
+            promised_eta=eta.date,
+            promised_eta_source=eta.source,
+            eta=eta.date,
+            eta_source=eta.source,
+            flagged=bool(reason),
+            flag_reason=reason[:255],
+        )
+    Variant.objects.filter(pk=variant.pk).update(units_waiting=F("units_waiting") + short)
+    variant.units_waiting += short
+    events.append(
+        event_build(
+            backorder=backorder,
+            kind=Event.Kind.CREATED,
+            actor=actor,
+            quantity=short,
+            eta_to=backorder.eta,
+            eta_source=backorder.eta_source,
+        )
+    )
+    if reason:
+        events.append(event_build(backorder=backorder, kind=Event.Kind.FLAGGED, actor=actor, note=reason))
+    return new
+
+
+def _line_release(line: OrderLine, variant: Variant, quantity: int, *, as_of: datetime | None, actor: Actor) -> None:
+    """The customer no longer wants ``quantity`` units of ``line``: take them off its backorder
+    first (the short part goes first), then give the committed units back to stock."""
+    backorder = getattr(line, "backorder", None)
+    if backorder is not None and backorder.status in Backorder.Status.open():
+        if quantity >= backorder.quantity:
+            backorder_cancel_locked(
+                backorder=backorder, variant=variant, actor=actor, reason=_("Removed from the order.")
+            )
+        else:
+            backorder_reduce_locked(backorder=backorder, variant=variant, by=quantity, actor=actor)
+    if policy_resolve(variant).tracked:
+        stock_adjust(variant=variant, delta=quantity, as_of=as_of)

@@ -1,0 +1,186 @@
+"""Fulfilment and cancellation of backorders and orders (life cycle steps 5 and 7), with guards.
+
+An illegal transition (cancelling a fulfilled backorder, fulfilling a cancelled one) raises
+``BackorderStateError`` and changes nothing.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backorders.models import Backorder, Event, Order, OrderLine, Variant
+from backorders.services import notifications
+from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.locking import retrying_atomic, variants_lock
+from backorders.services.stock import stock_adjust, stock_allocate, stock_release
+
+
+class BackorderStateError(Exception):
+    """The backorder is not in a state that allows this change."""
+
+
+@dataclass(frozen=True)
+class Tracking:
+    company: str = ""
+    number: str = ""
+    url: str = ""
+
+
+def _lock_backorder(backorder: Backorder) -> tuple[Backorder, Variant]:
+    """Lock the backorder's variant first (the lock order every service uses), then re-read it."""
+    variant = variants_lock([backorder.variant_id])[backorder.variant_id]
+    return Backorder.objects.select_for_update().select_related("order", "line").get(pk=backorder.pk), variant
+
+
+def backorder_cancel_locked(*, backorder: Backorder, variant: Variant, actor: Actor, reason: str = "") -> None:
+    """Cancel under the variant lock: counters and audit only; callers move stock and allocate."""
+    if backorder.status not in Backorder.Status.open():
+        raise BackorderStateError(
+            _("A %(status)s backorder cannot be cancelled.") % {"status": backorder.get_status_display().lower()}
+        )
+    old_status = backorder.status
+    stock_release(
+        variant=variant, waiting=backorder.quantity_unallocated, allocated=backorder.quantity_allocated
+    )
+    backorder.status = Backorder.Status.CANCELLED
+    backorder.cancelled_at = timezone.now()
+    backorder.cancel_reason = reason[:255]
+    backorder.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    events_record(
+        [event_build(backorder=backorder, kind=Event.Kind.CANCELLED, actor=actor, quantity=backorder.quantity, note=reason)]
+    )
+    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+
+
+def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, actor: Actor) -> None:
+    """Take ``by`` units (fewer than its quantity) off an open backorder: unallocated units first."""
+    waiting = min(by, backorder.quantity_unallocated)
+    allocated = by - waiting
+    stock_release(variant=variant, waiting=waiting, allocated=allocated)
+    old_status = backorder.status
+    backorder.quantity -= by
+    backorder.quantity_allocated -= allocated
+    if backorder.quantity_allocated == backorder.quantity:
+        backorder.status = Backorder.Status.ALLOCATED
+    backorder.save(update_fields=["quantity", "quantity_allocated", "status", "updated_at"])
+    events_record([event_build(backorder=backorder, kind=Event.Kind.REDUCED, actor=actor, quantity=by)])
+    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+
+
+@retrying_atomic
+def backorder_cancel(*, backorder: Backorder, actor: Actor, reason: str = "") -> Backorder:
+    """Cancel a waiting or allocated backorder (customer, owner or store).
+
+    The customer no longer wants those units: the order line keeps only its covered part, the
+    units are no longer committed (``available`` rises by the backorder's quantity) and any that
+    were allocated go to the next in line.
+    """
+    backorder, variant = _lock_backorder(backorder)
+    backorder_cancel_locked(backorder=backorder, variant=variant, actor=actor, reason=reason)
+    OrderLine.objects.filter(pk=backorder.line_id).update(quantity=F("quantity") - backorder.quantity)
+    stock_adjust(variant=variant, delta=backorder.quantity)
+    stock_allocate(variant=variant, actor=actor)
+    return backorder
+
+
+def _fulfil_locked(*, backorder: Backorder, variant: Variant, tracking: Tracking, actor: Actor) -> None:
+    old_status = backorder.status
+    stock_release(variant=variant, waiting=backorder.quantity_unallocated, allocated=backorder.quantity_allocated)
+    backorder.status = Backorder.Status.FULFILLED
+    backorder.fulfilled_at = timezone.now()
+    backorder.tracking_company = tracking.company[:255] or backorder.tracking_company
+    backorder.tracking_number = tracking.number[:255] or backorder.tracking_number
+    backorder.tracking_url = tracking.url[:1000] or backorder.tracking_url
+    backorder.save(
+        update_fields=["status", "fulfilled_at", "tracking_company", "tracking_number", "tracking_url", "updated_at"]
+    )
+    note = " ".join(filter(None, [tracking.company, tracking.number]))
+    events_record(
+        [event_build(backorder=backorder, kind=Event.Kind.FULFILLED, actor=actor, quantity=backorder.quantity, note=note)]
+    )
+    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+
+
+@retrying_atomic
+def backorder_fulfill(*, backorder: Backorder, actor: Actor, tracking: Tracking | None = None) -> Backorder:
+    """Record that a backorder shipped. Usually from ``allocated``; from ``waiting`` too, because
+    the platform may ship units we had not seen arrive (its count is the truth)."""
+    backorder, variant = _lock_backorder(backorder)
+    if backorder.status not in Backorder.Status.open():
+        raise BackorderStateError(
+            _("A %(status)s backorder cannot be fulfilled.") % {"status": backorder.get_status_display().lower()}
+        )
+    _fulfil_locked(backorder=backorder, variant=variant, tracking=tracking or Tracking(), actor=actor)
+    OrderLine.objects.filter(pk=backorder.line_id).update(quantity_fulfilled=F("quantity"))
+    return backorder
+
+
+@retrying_atomic
+def order_fulfill(
+    *, order: Order, actor: Actor, shipped: Mapping[int, int] | None = None, tracking: Tracking | None = None
+) -> Order:
+    """Record a shipment of ``order``: ``shipped`` maps line ids to units shipped (None: everything).
+
+    ``shipped`` counts are cumulative per line (units shipped so far, as the platform reports them
+    with ``quantity - fulfillable_quantity``), so a repeated or out-of-order fulfilment report
+    changes nothing. Units shipped count against the covered part of a line first; once a line has
+    shipped in full, its backorder is fulfilled.
+    """
+    tracking = tracking or Tracking()
+    lines = list(order.lines.exclude(variant=None).select_related("backorder"))
+    variants = variants_lock(line.variant_id for line in lines)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    for line in lines:
+        units = line.quantity if shipped is None else shipped.get(line.platform_id, 0)
+        if units <= 0:
+            continue
+        fulfilled = min(line.quantity, max(line.quantity_fulfilled, units))
+        if fulfilled != line.quantity_fulfilled:
+            OrderLine.objects.filter(pk=line.pk).update(quantity_fulfilled=fulfilled)
+        backorder = getattr(line, "backorder", None)
+        if backorder is None or backorder.status not in Backorder.Status.open():
+            continue
+        if fulfilled >= line.quantity:
+            _fulfil_locked(backorder=backorder, variant=variants[line.variant_id], tracking=tracking, actor=actor)
+        elif any((tracking.company, tracking.number, tracking.url)):
+            Backorder.objects.filter(pk=backorder.pk).update(
+                tracking_company=tracking.company[:255],
+                tracking_number=tracking.number[:255],
+                tracking_url=tracking.url[:1000],
+            )
+    return order
+
+
+@retrying_atomic
+def order_cancel(
+    *, order: Order, actor: Actor, reason: str = "", cancelled_at: datetime | None = None
+) -> Order:
+    """Cancel ``order``: every open backorder is cancelled and every unshipped unit is released.
+
+    ``cancelled_at`` is the platform's time of the cancellation: a platform inventory level
+    reported at or after it already counts the released units (see services.stock.stock_adjust).
+    Cancelling twice changes nothing the second time.
+    """
+    lines = list(order.lines.select_related("backorder"))
+    variants = variants_lock(line.variant_id for line in lines if line.variant_id)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.cancelled_at is not None:
+        return order
+    order.cancelled_at = cancelled_at or timezone.now()
+    order.save(update_fields=["cancelled_at", "updated_at"])
+    for line in lines:
+        if line.variant_id is None:
+            continue
+        variant = variants[line.variant_id]
+        backorder = getattr(line, "backorder", None)
+        if backorder is not None and backorder.status in Backorder.Status.open():
+            backorder_cancel_locked(backorder=backorder, variant=variant, actor=actor, reason=reason)
+        if variant.inventory_tracked:
+            stock_adjust(variant=variant, delta=line.quantity - line.quantity_fulfilled, as_of=cancelled_at)
+    for variant in variants.values():
+        stock_allocate(variant=variant, actor=actor)
+    return order

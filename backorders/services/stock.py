@@ -1,0 +1,184 @@
+"""Stock levels and their allocation to waiting backorders.
+
+The stock model is the platform's: ``available = on hand - committed``, where committed counts
+every unfulfilled ordered unit, backordered or not. Recording an order lowers ``available`` by the
+whole ordered quantity, exactly as the platform does, so a platform inventory update that arrives
+afterwards agrees with us instead of double-counting. A shop that sold 2 units beyond stock shows
+``available = -2``; when 5 units arrive it shows 3.
+
+The units that can go to waiting backorders at any moment are
+``clamp(available + units_waiting, 0, units_waiting)``, where ``units_waiting`` counts backordered
+units not yet allocated: with -2 and 2 waiting, none; with 3 and 2 waiting, 2 (leaving the
+platform's 3 free). Allocation gives them out strictly in arrival order, and afterwards
+"units waiting > 0 implies available <= 0" holds, so a new order may take ``max(available, 0)``.
+
+Every function here runs with the variant's row locked (``locking.variants_lock``); all changes to
+a variant's counters and to its backorders happen under that lock.
+"""
+
+from datetime import datetime
+
+from django.db.models import F, Q, QuerySet, Sum, Window
+from django.utils import timezone
+
+from backorders.models import Backorder, Event, InventoryLevel, Location, Shop, Variant
+from backorders.services import notifications
+from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.locking import retrying_atomic, variants_lock
+
+
+def location_default(*, shop: Shop) -> Location:
+    """The shop's first active location, created as "Default location" if it has none."""
+    location = shop.locations.filter(is_active=True).order_by("pk").first()
+    if location is None:
+        location = Location.objects.create(shop=shop, name="Default location")
+    return location
+
+
+def _level_for_update(variant: Variant, location: Location | None) -> InventoryLevel:
+    """The level at ``location``, else the variant's first level, else one at the default location."""
+    levels = InventoryLevel.objects.select_for_update().filter(variant=variant)
+    if location is not None:
+        level = levels.filter(location=location).first()
+    else:
+        level = levels.order_by("location_id").first()
+        location = level.location if level else location_default(shop=variant.shop)
+    if level is None:
+        level = InventoryLevel.objects.create(shop_id=variant.shop_id, variant=variant, location=location)
+    return level
+
+
+def _variant_refresh_available(variant: Variant) -> None:
+    """Set ``variant.available`` to the sum of its levels (the variant row is locked)."""
+    total = InventoryLevel.objects.filter(variant=variant).aggregate(total=Sum("available"))["total"] or 0
+    if total != variant.available:
+        Variant.objects.filter(pk=variant.pk).update(available=total, updated_at=timezone.now())
+        variant.available = total
+
+
+def stock_adjust(*, variant: Variant, delta: int, as_of: datetime | None = None) -> bool:
+    """Add ``delta`` to the variant's available stock (an order commits units, a cancel frees them).
+
+    ``as_of`` is when the change happened on the platform. If the stored level was reported by
+    the platform at or after that moment, it already counts the change and nothing is done (the
+    platform's inventory webhook and the order webhook race; neither may count twice). Returns
+    whether the change was applied. The caller holds the variant lock.
+    """
+    if delta == 0:
+        return False
+    level = _level_for_update(variant, None)
+    if as_of is not None and level.platform_updated_at is not None and level.platform_updated_at >= as_of:
+        return False
+    InventoryLevel.objects.filter(pk=level.pk).update(available=F("available") + delta, updated_at=timezone.now())
+    Variant.objects.filter(pk=variant.pk).update(available=F("available") + delta, updated_at=timezone.now())
+    variant.available += delta
+    return True
+
+
+@retrying_atomic
+def stock_set_available(
+    *,
+    variant: Variant,
+    available: int,
+    location: Location | None = None,
+    updated_at: datetime | None = None,
+    actor: Actor,
+) -> InventoryLevel:
+    """Set the units available at ``location`` (default: the shop's first location) and allocate.
+
+    ``updated_at`` is the platform's timestamp of the value: a value older than the one stored is
+    ignored (older data never overwrites newer). A rise allocates to waiting backorders in
+    arrival order. Returns the stored level (unchanged when the value was stale).
+    """
+    variant = variants_lock([variant.pk])[variant.pk]
+    if location is not None and location.shop_id != variant.shop_id:
+        raise ValueError("The location belongs to another shop.")
+    level = _level_for_update(variant, location)
+    if updated_at is not None and level.platform_updated_at is not None and updated_at < level.platform_updated_at:
+        return level
+    level.available = available
+    level.platform_updated_at = updated_at or level.platform_updated_at
+    level.save(update_fields=["available", "platform_updated_at", "updated_at"])
+    _variant_refresh_available(variant)
+    stock_allocate(variant=variant, actor=actor)
+    return level
+
+
+def allocatable_units(variant: Variant) -> int:
+    """``clamp(available + units_waiting, 0, units_waiting)``: units that can go to the queue now."""
+    return max(0, min(variant.available + variant.units_waiting, variant.units_waiting))
+
+
+def queue_waiting(variant: Variant) -> QuerySet[Backorder]:
+    """The variant's waiting backorders in arrival order (the queue)."""
+    return Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by("queued_at", "pk")
+
+
+def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
+    """Give allocatable units to waiting backorders strictly in arrival order.
+
+    No later line is served before an earlier one is complete, even if it is smaller: the
+    earliest waiting line takes a partial allocation and the rest wait. The caller holds the
+    variant lock. A constant number of statements whatever the queue's length: one select of the
+    lines that receive units (a running sum in SQL), one update for the fully covered prefix, one
+    for the partial line, one for the counters and one insert of the events.
+    """
+    units = allocatable_units(variant)
+    if units == 0:
+        return []
+    need = F("quantity") - F("quantity_allocated")
+    receiving = list(
+        queue_waiting(variant)
+        .annotate(
+            need=need,
+            before=Window(Sum(need), order_by=[F("queued_at").asc(), F("pk").asc()]) - need,
+        )
+        .filter(before__lt=units)
+        .order_by("queued_at", "pk")
+    )
+    if not receiving:
+        return []
+    now = timezone.now()
+    last = receiving[-1]
+    last_gets = units - last.before
+    complete = receiving if last_gets >= last.need else receiving[:-1]
+    if complete:
+        cutoff = complete[-1]
+        queue_waiting(variant).filter(
+            Q(queued_at__lt=cutoff.queued_at) | Q(queued_at=cutoff.queued_at, pk__lte=cutoff.pk)
+        ).update(quantity_allocated=F("quantity"), status=Backorder.Status.ALLOCATED, updated_at=now)
+    given = {bo.pk: bo.need for bo in complete}
+    if last_gets < last.need:
+        Backorder.objects.filter(pk=last.pk).update(
+            quantity_allocated=F("quantity_allocated") + last_gets, updated_at=now
+        )
+        given[last.pk] = last_gets
+    total = sum(given.values())
+    Variant.objects.filter(pk=variant.pk).update(
+        units_waiting=F("units_waiting") - total, units_allocated=F("units_allocated") + total, updated_at=now
+    )
+    variant.units_waiting -= total
+    variant.units_allocated += total
+    for bo in receiving:
+        bo.quantity_allocated += given[bo.pk]
+        if bo.quantity_allocated == bo.quantity:
+            bo.status = Backorder.Status.ALLOCATED
+    events_record(
+        event_build(backorder=bo, kind=Event.Kind.ALLOCATED, actor=actor, quantity=given[bo.pk]) for bo in receiving
+    )
+    notifications.backorders_status_changed(
+        backorders=complete, old_status=Backorder.Status.WAITING, actor=actor
+    )
+    return receiving
+
+
+def stock_release(*, variant: Variant, waiting: int, allocated: int) -> None:
+    """Take a closed backorder's units off the variant's counters (the caller holds the lock)."""
+    if waiting or allocated:
+        Variant.objects.filter(pk=variant.pk).update(
+            units_waiting=F("units_waiting") - waiting,
+            units_allocated=F("units_allocated") - allocated,
+            updated_at=timezone.now(),
+        )
+        variant.units_waiting -= waiting
+        variant.units_allocated -= allocated

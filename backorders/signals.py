@@ -1,0 +1,17 @@
+"""Outward signals for host code. The app's own workflow never depends on them.
+
+All are sent after the transaction that caused them commits (never for a rolled-back change),
+with ``sender=Backorder``.
+"""
+
+from django.dispatch import Signal
+
+# A backorder was created. Arguments: backorder (Backorder), actor (services.audit.Actor).
+backorder_created = Signal()
+
+# A backorder's status changed. Arguments: backorder, old_status (str), new_status (str), actor.
+backorder_status_changed = Signal()
+
+# A backorder's current ETA changed. Arguments: backorder, old_eta (date | None),
+# new_eta (date | None), source (str, an EtaSource value), actor.
+backorder_eta_changed = Signal()

@@ -1,0 +1,93 @@
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run here)")
+    pytest.skip(reason)
+
+
+def redis_reachable(url: str = REDIS_URL) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _service_markers(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _unavailable("needs PostgreSQL: run with DATABASE_URL=postgres://… (see README)")
+    if request.node.get_closest_marker("redis") and not redis_reachable():
+        _unavailable(f"needs Redis at {REDIS_URL}")
+
+
+@pytest.fixture
+def shop(db):
+    from tests.factories import ShopFactory
+
+    return ShopFactory(domain="acme.myshopify.com", name="Acme", owner_email="owner@acme.test")
+
+
+@pytest.fixture
+def make_variant(shop):
+    """A variant of ``shop`` with ``stock`` available at the default location and a policy."""
+    from backorders.services.audit import Actor
+    from backorders.services.stock import stock_set_available
+    from tests.factories import ProductFactory, VariantFactory
+
+    def make(stock: int = 0, **fields):
+        product_fields = {k.removeprefix("product__"): fields.pop(k) for k in list(fields) if k.startswith("product__")}
+        variant = VariantFactory(product=ProductFactory(shop=shop, **product_fields), **fields)
+        if stock:
+            stock_set_available(variant=variant, available=stock, actor=Actor.system("test"))
+        return fresh(variant)
+
+    return make
+
+
+def fresh(variant):
+    from backorders.models import Variant
+
+    return Variant.objects.select_related("product", "shop").get(pk=variant.pk)
+
+
+@pytest.fixture
+def place(shop):
+    """Record an order of ``{variant: quantity}`` (or [(variant, qty), …]); returns the Order."""
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from tests.factories import at, next_id
+
+    counter = iter(range(1, 1_000_000))
+
+    def place_order(items, *, accepted=False, order_id=None, minute=None, **kwargs):
+        n = next(counter)
+        pairs = items.items() if isinstance(items, dict) else items
+        lines = [
+            LineInput(platform_id=order_id * 100 + i if order_id else next_id(), variant_id=v.pk, quantity=q)
+            for i, (v, q) in enumerate(pairs)
+        ]
+        return order_record(
+            shop=shop,
+            platform_id=order_id or next_id(),
+            number=f"#{1000 + n}",
+            email=f"customer{n}@example.com",
+            placed_at=at(minute if minute is not None else n),
+            lines=lines,
+            actor=Actor.platform("orders/create") if accepted else Actor.store("checkout"),
+            accepted=accepted,
+            **kwargs,
+        )
+
+    return place_order
