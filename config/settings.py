@@ -6,6 +6,7 @@ The embedded defaults run the demo: SQLite under var/, tasks in-process, emails 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -20,7 +21,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEMO_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("Set SECRET_KEY in the environment (a demo default exists only with DEBUG=true).")
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY in the environment (a demo default exists only with DEBUG=true)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -106,7 +109,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="backorders@example.c
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g. ANYMAIL_POSTMARK_SERVER_TOKEN,
 # ANYMAIL_WEBHOOK_SECRET.
-ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")
+}
 
 # Platform (Shopify-style) app secrets: current and previous (accepted during a rotation).
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
@@ -142,8 +147,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Publishing from a request: give up quickly; the database row and the periodic sweeper cover it.
 CELERY_TASK_PUBLISH_RETRY = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "backorders-stock-reconcile": {
+        "task": "backorders.tasks.stock_reconcile_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 # The app's own settings (see backorders/conf.py for every name and its default).
 BACKORDERS: dict[str, object] = {}

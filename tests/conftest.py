@@ -47,7 +47,9 @@ def make_variant(shop):
     from tests.factories import ProductFactory, VariantFactory
 
     def make(stock: int = 0, **fields):
-        product_fields = {k.removeprefix("product__"): fields.pop(k) for k in list(fields) if k.startswith("product__")}
+        product_fields = {
+            k.removeprefix("product__"): fields.pop(k) for k in list(fields) if k.startswith("product__")
+        }
         variant = VariantFactory(product=ProductFactory(shop=shop, **product_fields), **fields)
         if stock:
             stock_set_available(variant=variant, available=stock, actor=Actor.system("test"))

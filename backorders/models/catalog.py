@@ -19,10 +19,17 @@ class PolicyFields(models.Model):
     """Owner overrides of the backorder policy; empty means "inherit" (variant > product > shop)."""
 
     backorder_mode = models.CharField(
-        _("backorder mode"), max_length=10, choices=BackorderMode.choices, blank=True, help_text=_("Empty: inherit.")
+        _("backorder mode"),
+        max_length=10,
+        choices=BackorderMode.choices,
+        blank=True,
+        help_text=_("Empty: inherit."),
     )
     backorder_limit = models.PositiveIntegerField(
-        _("backorder limit"), null=True, blank=True, help_text=_("Most units waiting at once; empty: inherit.")
+        _("backorder limit"),
+        null=True,
+        blank=True,
+        help_text=_("Most units waiting at once; empty: inherit."),
     )
     restock_date = models.DateField(_("manual restock date"), null=True, blank=True)
     restock_note = models.CharField(_("restock note"), max_length=255, blank=True)
@@ -87,7 +94,9 @@ class Variant(PolicyFields):
     inventory_tracked = models.BooleanField(
         _("inventory tracked"), default=True, help_text=_("Untracked stock is never backordered.")
     )
-    is_archived = models.BooleanField(_("archived"), default=False, help_text=_("Gone from the platform's product."))
+    is_archived = models.BooleanField(
+        _("archived"), default=False, help_text=_("Gone from the platform's product.")
+    )
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
 
     # Denormalised counters (see the module docstring); changed only under a row lock with F().
@@ -163,7 +172,9 @@ class InventoryLevel(models.Model):
         verbose_name = _("inventory level")
         verbose_name_plural = _("inventory levels")
         constraints = [
-            models.UniqueConstraint(fields=["variant", "location"], name="inventory_level_unique_variant_location"),
+            models.UniqueConstraint(
+                fields=["variant", "location"], name="inventory_level_unique_variant_location"
+            ),
         ]
 
     def __str__(self) -> str:

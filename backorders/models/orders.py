@@ -93,9 +93,13 @@ class Backorder(models.Model):
     # so that the queue is one index scan; the position itself is derived, never stored.
     queued_at = models.DateTimeField(_("queued at"))
     promised_eta = models.DateField(_("ETA promised at checkout"), null=True, blank=True)
-    promised_eta_source = models.CharField(max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN)
+    promised_eta_source = models.CharField(
+        max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN
+    )
     eta = models.DateField(_("current ETA"), null=True, blank=True)
-    eta_source = models.CharField(_("ETA source"), max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN)
+    eta_source = models.CharField(
+        _("ETA source"), max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN
+    )
     flagged = models.BooleanField(_("needs attention"), default=False)
     flag_reason = models.CharField(_("attention reason"), max_length=255, blank=True)
     tracking_company = models.CharField(max_length=255, blank=True)

@@ -16,7 +16,9 @@ domain_validator = RegexValidator(
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a known time zone (e.g. Europe/Berlin)."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a known time zone (e.g. Europe/Berlin)."), params={"value": value}
+        )
 
 
 class BackorderMode(models.TextChoices):
@@ -27,7 +29,9 @@ class BackorderMode(models.TextChoices):
 
 
 class Shop(models.Model):
-    domain = models.CharField(_("platform domain"), max_length=255, unique=True, validators=[domain_validator])
+    domain = models.CharField(
+        _("platform domain"), max_length=255, unique=True, validators=[domain_validator]
+    )
     name = models.CharField(_("name"), max_length=200)
     owner_email = models.EmailField(_("owner email"))
     from_email = models.EmailField(_("from address"), blank=True, help_text=_("Empty: DEFAULT_FROM_EMAIL."))
@@ -47,7 +51,10 @@ class Shop(models.Model):
         _("backorder mode"), max_length=10, choices=BackorderMode.choices, default=BackorderMode.DENY
     )
     backorder_limit = models.PositiveIntegerField(
-        _("backorder limit"), null=True, blank=True, help_text=_("Most units waiting per variant; empty = no limit.")
+        _("backorder limit"),
+        null=True,
+        blank=True,
+        help_text=_("Most units waiting per variant; empty = no limit."),
     )
     handling_days = models.PositiveSmallIntegerField(
         _("handling days"), null=True, blank=True, help_text=_("Days from stock arrival to shipping.")

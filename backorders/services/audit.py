@@ -62,5 +62,5 @@ def event_build(
 
 
 def events_record(events: Iterable[Event]) -> None:
-    """Write events in bulk (constant number of statements per 2,000 events)."""
-    Event.objects.bulk_create(list(events), batch_size=2000)
+    """Write events in bulk: one statement on PostgreSQL, batches of the backend's limit elsewhere."""
+    Event.objects.bulk_create(list(events))

@@ -26,8 +26,14 @@ from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.eta import Eta, eta_estimate
 from backorders.services.lifecycle import backorder_cancel_locked, backorder_reduce_locked
 from backorders.services.locking import retrying_atomic, variants_lock
-from backorders.services.policy import AvailabilityState, Policy, availability_state, backorder_room, free_stock
-from backorders.services.policy import policy_resolve
+from backorders.services.policy import (
+    AvailabilityState,
+    Policy,
+    availability_state,
+    backorder_room,
+    free_stock,
+    policy_resolve,
+)
 from backorders.services.stock import stock_adjust, stock_allocate
 
 
@@ -72,7 +78,10 @@ def _refusal(policy: Policy, variant: Variant, short: int) -> str:
     if short <= 0:
         return ""
     if policy.discontinued:
-        return _("%(item)s is discontinued; only %(n)d left in stock.") % {"item": variant, "n": free_stock(variant)}
+        return _("%(item)s is discontinued; only %(n)d left in stock.") % {
+            "item": variant,
+            "n": free_stock(variant),
+        }
     if not policy.tracked:
         return ""
     if not policy.backorderable:
@@ -105,7 +114,11 @@ def availability_quote(*, variant: Variant, quantity: int) -> Quote:
     from_stock = min(quantity, free_stock(variant))
     short = quantity - from_stock
     reason = _refusal(policy, variant, short)
-    eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy) if short else Eta.unknown()
+    eta = (
+        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+        if short
+        else Eta.unknown()
+    )
     return Quote(from_stock, short, not reason, reason, eta, state)
 
 
@@ -152,15 +165,23 @@ def order_record(
     if not created:
         if order.cancelled_at is not None:
             return order
-        if updated_at is not None and order.platform_updated_at is not None and updated_at <= order.platform_updated_at:
+        if (
+            updated_at is not None
+            and order.platform_updated_at is not None
+            and updated_at <= order.platform_updated_at
+        ):
             return order
     variants = variants_lock(line.variant_id for line in lines if line.variant_id)
     if not created:
         variants |= variants_lock(
-            order.lines.exclude(variant=None).exclude(variant_id__in=variants).values_list("variant_id", flat=True)
+            order.lines.exclude(variant=None)
+            .exclude(variant_id__in=variants)
+            .values_list("variant_id", flat=True)
         )
     as_of = (placed_at if created else updated_at) if accepted else None
-    existing = {line.platform_id: line for line in order.lines.select_related("backorder")} if not created else {}
+    existing = (
+        {line.platform_id: line for line in order.lines.select_related("backorder")} if not created else {}
+    )
     new_backorders: list[Backorder] = []
     events = []
     for data in lines:
@@ -186,14 +207,22 @@ def order_record(
         variant = variants[line.variant_id]
         delta = data.quantity - old_quantity
         if delta > 0:
-            backorder = _line_commit(line, variant, delta, accepted=accepted, as_of=as_of, actor=actor, events=events)
+            backorder = _line_commit(
+                line, variant, delta, accepted=accepted, as_of=as_of, actor=actor, events=events
+            )
             if backorder is not None:
                 new_backorders.append(backorder)
         elif delta < 0:
             _line_release(line, variant, -delta, as_of=as_of, actor=actor)
     for line in existing.values():  # lines gone from the changed order
         if line.variant_id is not None and line.quantity > line.quantity_fulfilled:
-            _line_release(line, variants[line.variant_id], line.quantity - line.quantity_fulfilled, as_of=as_of, actor=actor)
+            _line_release(
+                line,
+                variants[line.variant_id],
+                line.quantity - line.quantity_fulfilled,
+                as_of=as_of,
+                actor=actor,
+            )
         OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity_fulfilled)
     events_record(events)
     for variant in variants.values():
@@ -303,7 +332,9 @@ def _line_commit(
     return new
 
 
-def _line_release(line: OrderLine, variant: Variant, quantity: int, *, as_of: datetime | None, actor: Actor) -> None:
+def _line_release(
+    line: OrderLine, variant: Variant, quantity: int, *, as_of: datetime | None, actor: Actor
+) -> None:
     """The customer no longer wants ``quantity`` units of ``line``: take them off its backorder
     first (the short part goes first), then give the committed units back to stock."""
     backorder = getattr(line, "backorder", None)

@@ -6,13 +6,17 @@ as a further source (the n-th waiting unit covered by the n-th incoming unit) wi
 callers, which is why it takes the queue position.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
 
-from backorders.models import Variant
+from backorders.models import Backorder, Event, Product, Variant
 from backorders.models.orders import EtaSource
+from backorders.services import notifications
+from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.locking import retrying_atomic, variants_lock
 from backorders.services.policy import Policy, policy_resolve
 
 
@@ -46,3 +50,73 @@ def eta_estimate(*, variant: Variant, units_ahead: int = 0, policy: Policy | Non
     if policy.restock_lead_days is not None:
         return Eta(today + timedelta(days=policy.restock_lead_days) + handling, EtaSource.LEAD_TIME)
     return Eta.unknown()
+
+
+def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
+    """Recompute the current ETA of every open backorder of ``variant`` that still waits for units.
+
+    The caller holds the variant lock. Backorders whose ETA or source changed get an
+    ``eta_changed`` event and one notification each; the rest are untouched. Statements: one
+    select, one update per distinct new ETA, one insert of events.
+    """
+    policy = policy_resolve(variant)
+    changed: dict[tuple[date | None, str], list[Backorder]] = defaultdict(list)
+    old: dict[int, date | None] = {}
+    units_ahead = 0
+    queue = Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by(
+        "queued_at", "pk"
+    )
+    for backorder in queue.only("pk", "shop_id", "quantity", "quantity_allocated", "eta", "eta_source"):
+        estimate = eta_estimate(variant=variant, units_ahead=units_ahead, policy=policy)
+        units_ahead += backorder.quantity_unallocated
+        if (estimate.date, estimate.source) != (backorder.eta, backorder.eta_source):
+            old[backorder.pk] = backorder.eta
+            backorder.eta, backorder.eta_source = estimate.date, estimate.source
+            changed[(estimate.date, estimate.source)].append(backorder)
+    now = timezone.now()
+    for (eta, source), backorders in changed.items():
+        Backorder.objects.filter(pk__in=[bo.pk for bo in backorders]).update(
+            eta=eta, eta_source=source, updated_at=now
+        )
+    touched = [bo for group in changed.values() for bo in group]
+    events_record(
+        event_build(
+            backorder=bo,
+            kind=Event.Kind.ETA_CHANGED,
+            actor=actor,
+            eta_from=old[bo.pk],
+            eta_to=bo.eta,
+            eta_source=bo.eta_source,
+        )
+        for bo in touched
+    )
+    for bo in touched:
+        notifications.backorder_eta_changed(backorder=bo, old_eta=old[bo.pk], actor=actor)
+    return touched
+
+
+@retrying_atomic
+def variant_set_restock(
+    *, variant: Variant, restock_date: date | None, note: str = "", actor: Actor
+) -> Variant:
+    """Set (or clear, with None) the owner's manual restock date of ``variant`` and move the ETAs
+    of its waiting customers accordingly."""
+    variant = variants_lock([variant.pk])[variant.pk]
+    variant.restock_date, variant.restock_note = restock_date, note[:255]
+    variant.save(update_fields=["restock_date", "restock_note", "updated_at"])
+    eta_refresh(variant=variant, actor=actor)
+    return variant
+
+
+@retrying_atomic
+def product_set_restock(
+    *, product: Product, restock_date: date | None, note: str = "", actor: Actor
+) -> Product:
+    """Set the product-level manual restock date (inherited by variants without their own)."""
+    variants = variants_lock(product.variants.values_list("pk", flat=True))
+    Product.objects.filter(pk=product.pk).update(restock_date=restock_date, restock_note=note[:255])
+    product.restock_date, product.restock_note = restock_date, note[:255]
+    for variant in variants.values():
+        variant.product = product
+        eta_refresh(variant=variant, actor=actor)
+    return product

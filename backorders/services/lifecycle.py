@@ -36,11 +36,14 @@ def _lock_backorder(backorder: Backorder) -> tuple[Backorder, Variant]:
     return Backorder.objects.select_for_update().select_related("order", "line").get(pk=backorder.pk), variant
 
 
-def backorder_cancel_locked(*, backorder: Backorder, variant: Variant, actor: Actor, reason: str = "") -> None:
+def backorder_cancel_locked(
+    *, backorder: Backorder, variant: Variant, actor: Actor, reason: str = ""
+) -> None:
     """Cancel under the variant lock: counters and audit only; callers move stock and allocate."""
     if backorder.status not in Backorder.Status.open():
         raise BackorderStateError(
-            _("A %(status)s backorder cannot be cancelled.") % {"status": backorder.get_status_display().lower()}
+            _("A %(status)s backorder cannot be cancelled.")
+            % {"status": backorder.get_status_display().lower()}
         )
     old_status = backorder.status
     stock_release(
@@ -51,7 +54,15 @@ def backorder_cancel_locked(*, backorder: Backorder, variant: Variant, actor: Ac
     backorder.cancel_reason = reason[:255]
     backorder.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
     events_record(
-        [event_build(backorder=backorder, kind=Event.Kind.CANCELLED, actor=actor, quantity=backorder.quantity, note=reason)]
+        [
+            event_build(
+                backorder=backorder,
+                kind=Event.Kind.CANCELLED,
+                actor=actor,
+                quantity=backorder.quantity,
+                note=reason,
+            )
+        ]
     )
     notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
 
@@ -89,18 +100,35 @@ def backorder_cancel(*, backorder: Backorder, actor: Actor, reason: str = "") ->
 
 def _fulfil_locked(*, backorder: Backorder, variant: Variant, tracking: Tracking, actor: Actor) -> None:
     old_status = backorder.status
-    stock_release(variant=variant, waiting=backorder.quantity_unallocated, allocated=backorder.quantity_allocated)
+    stock_release(
+        variant=variant, waiting=backorder.quantity_unallocated, allocated=backorder.quantity_allocated
+    )
     backorder.status = Backorder.Status.FULFILLED
     backorder.fulfilled_at = timezone.now()
     backorder.tracking_company = tracking.company[:255] or backorder.tracking_company
     backorder.tracking_number = tracking.number[:255] or backorder.tracking_number
     backorder.tracking_url = tracking.url[:1000] or backorder.tracking_url
     backorder.save(
-        update_fields=["status", "fulfilled_at", "tracking_company", "tracking_number", "tracking_url", "updated_at"]
+        update_fields=[
+            "status",
+            "fulfilled_at",
+            "tracking_company",
+            "tracking_number",
+            "tracking_url",
+            "updated_at",
+        ]
     )
     note = " ".join(filter(None, [tracking.company, tracking.number]))
     events_record(
-        [event_build(backorder=backorder, kind=Event.Kind.FULFILLED, actor=actor, quantity=backorder.quantity, note=note)]
+        [
+            event_build(
+                backorder=backorder,
+                kind=Event.Kind.FULFILLED,
+                actor=actor,
+                quantity=backorder.quantity,
+                note=note,
+            )
+        ]
     )
     notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
 
@@ -112,7 +140,8 @@ def backorder_fulfill(*, backorder: Backorder, actor: Actor, tracking: Tracking 
     backorder, variant = _lock_backorder(backorder)
     if backorder.status not in Backorder.Status.open():
         raise BackorderStateError(
-            _("A %(status)s backorder cannot be fulfilled.") % {"status": backorder.get_status_display().lower()}
+            _("A %(status)s backorder cannot be fulfilled.")
+            % {"status": backorder.get_status_display().lower()}
         )
     _fulfil_locked(backorder=backorder, variant=variant, tracking=tracking or Tracking(), actor=actor)
     OrderLine.objects.filter(pk=backorder.line_id).update(quantity_fulfilled=F("quantity"))
@@ -145,7 +174,9 @@ def order_fulfill(
         if backorder is None or backorder.status not in Backorder.Status.open():
             continue
         if fulfilled >= line.quantity:
-            _fulfil_locked(backorder=backorder, variant=variants[line.variant_id], tracking=tracking, actor=actor)
+            _fulfil_locked(
+                backorder=backorder, variant=variants[line.variant_id], tracking=tracking, actor=actor
+            )
         elif any((tracking.company, tracking.number, tracking.url)):
             Backorder.objects.filter(pk=backorder.pk).update(
                 tracking_company=tracking.company[:255],

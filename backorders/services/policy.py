@@ -65,7 +65,10 @@ def policy_resolve(variant: Variant) -> Policy:
         restock_date=_first(variant.restock_date, product.restock_date),
         restock_note=_first(variant.restock_note, product.restock_note) or "",
         handling_days=_first(
-            variant.handling_days, product.handling_days, shop.handling_days, get_setting("DEFAULT_HANDLING_DAYS")
+            variant.handling_days,
+            product.handling_days,
+            shop.handling_days,
+            get_setting("DEFAULT_HANDLING_DAYS"),
         ),
         restock_lead_days=_first(shop.restock_lead_days, get_setting("DEFAULT_RESTOCK_LEAD_DAYS")),
         low_stock_threshold=_first(

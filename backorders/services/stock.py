@@ -37,7 +37,11 @@ def location_default(*, shop: Shop) -> Location:
 
 def _level_for_update(variant: Variant, location: Location | None) -> InventoryLevel:
     """The level at ``location``, else the variant's first level, else one at the default location."""
-    levels = InventoryLevel.objects.select_for_update().filter(variant=variant)
+    levels = (
+        InventoryLevel.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .filter(variant=variant)
+    )
     if location is not None:
         level = levels.filter(location=location).first()
     else:
@@ -69,7 +73,9 @@ def stock_adjust(*, variant: Variant, delta: int, as_of: datetime | None = None)
     level = _level_for_update(variant, None)
     if as_of is not None and level.platform_updated_at is not None and level.platform_updated_at >= as_of:
         return False
-    InventoryLevel.objects.filter(pk=level.pk).update(available=F("available") + delta, updated_at=timezone.now())
+    InventoryLevel.objects.filter(pk=level.pk).update(
+        available=F("available") + delta, updated_at=timezone.now()
+    )
     Variant.objects.filter(pk=variant.pk).update(available=F("available") + delta, updated_at=timezone.now())
     variant.available += delta
     return True
@@ -94,7 +100,11 @@ def stock_set_available(
     if location is not None and location.shop_id != variant.shop_id:
         raise ValueError("The location belongs to another shop.")
     level = _level_for_update(variant, location)
-    if updated_at is not None and level.platform_updated_at is not None and updated_at < level.platform_updated_at:
+    if (
+        updated_at is not None
+        and level.platform_updated_at is not None
+        and updated_at < level.platform_updated_at
+    ):
         return level
     level.available = available
     level.platform_updated_at = updated_at or level.platform_updated_at
@@ -111,7 +121,9 @@ def allocatable_units(variant: Variant) -> int:
 
 def queue_waiting(variant: Variant) -> QuerySet[Backorder]:
     """The variant's waiting backorders in arrival order (the queue)."""
-    return Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by("queued_at", "pk")
+    return Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by(
+        "queued_at", "pk"
+    )
 
 
 def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
@@ -164,7 +176,8 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
         if bo.quantity_allocated == bo.quantity:
             bo.status = Backorder.Status.ALLOCATED
     events_record(
-        event_build(backorder=bo, kind=Event.Kind.ALLOCATED, actor=actor, quantity=given[bo.pk]) for bo in receiving
+        event_build(backorder=bo, kind=Event.Kind.ALLOCATED, actor=actor, quantity=given[bo.pk])
+        for bo in receiving
     )
     notifications.backorders_status_changed(
         backorders=complete, old_status=Backorder.Status.WAITING, actor=actor

@@ -61,3 +61,114 @@ def test_replayed_order_has_its_effect_once(make_variant, place):
     place({variant: 3}, order_id=77, accepted=True)
     assert len(backorders_of(variant)) == 1
     assert fresh(variant).available == -2
+
+
+@pytest.mark.parametrize(
+    ("stock", "fields", "quantity", "expected", "reason"),
+    [
+        (10, {}, 4, (4, 0, True), ""),
+        (2, {"inventory_policy": "continue", "backorder_limit": 5}, 4, (2, 2, True), ""),
+        (0, {"inventory_policy": "continue", "backorder_limit": 5}, 6, (0, 6, False), "Only 5 more"),
+        (1, {"inventory_policy": "deny"}, 3, (1, 2, False), "cannot be backordered"),
+        (1, {"inventory_policy": "continue", "discontinued": True}, 3, (1, 2, False), "discontinued"),
+    ],
+    ids=["in-stock", "split", "over-limit", "deny", "discontinued"],
+)
+def test_quote(make_variant, stock, fields, quantity, expected, reason):
+    quote = availability_quote(variant=make_variant(stock=stock, **fields), quantity=quantity)
+    assert (quote.from_stock, quote.backordered, quote.allowed) == expected
+    assert reason in quote.reason
+    assert bool(quote.reason) == (not quote.allowed)
+
+
+def test_quote_names_the_eta_at_the_back_of_the_queue(shop, make_variant):
+    from datetime import date
+
+    import time_machine
+
+    shop.restock_lead_days, shop.handling_days = 10, 2
+    shop.save()
+    variant = make_variant(inventory_policy="continue")
+    with time_machine.travel(date(2026, 11, 26)):
+        quote = availability_quote(variant=variant, quantity=1)
+    assert (quote.eta.date, quote.eta.source) == (date(2026, 12, 8), "lead_time")
+
+
+def test_quote_is_read_only_and_cheap(make_variant, django_assert_max_num_queries):
+    variant = make_variant(stock=1, inventory_policy="continue")
+    with django_assert_max_num_queries(0):
+        availability_quote(variant=variant, quantity=3)
+
+
+def test_deny_policy_refuses_a_store_order_beyond_stock(make_variant, place):
+    variant = make_variant(stock=1, inventory_policy="deny")
+    with pytest.raises(BackorderRefused, match="cannot be backordered"):
+        place({variant: 2})
+    assert fresh(variant).available == 1
+
+
+def test_edited_order_reduces_then_cancels_its_backorder_and_releases_units(make_variant, place, shop):
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from tests.factories import at
+
+    variant = make_variant(stock=0, inventory_policy="continue")
+    first = place({variant: 3}, order_id=501, accepted=True)
+    second = place({variant: 2}, order_id=502, accepted=True)
+    line_id = first.lines.get().platform_id
+
+    def edit(quantity, minute):
+        order_record(
+            shop=shop,
+            platform_id=501,
+            placed_at=first.placed_at,
+            accepted=True,
+            lines=[LineInput(platform_id=line_id, variant_id=variant.pk, quantity=quantity)],
+            actor=Actor.platform("orders/updated"),
+            updated_at=at(100 + minute),
+        )
+
+    edit(1, 1)
+    backorder = first.backorders.get()
+    assert (backorder.quantity, backorder.status) == (1, Backorder.Status.WAITING)
+    assert fresh(variant).available == -3
+    edit(1, 1)  # the same edit again: no change
+    assert first.backorders.get().quantity == 1
+    # Stock arrives for 2 units: the first order's 1 and 1 of the second order's 2.
+    from backorders.services.stock import stock_set_available
+
+    stock_set_available(variant=variant, available=-1, actor=Actor.system("test"))
+    assert first.backorders.get().status == Backorder.Status.ALLOCATED
+    assert second.backorders.get().quantity_allocated == 1
+    edit(0, 2)  # line removed: the allocated unit goes to the next in line
+    assert first.backorders.get().status == Backorder.Status.CANCELLED
+    assert second.backorders.get().status == Backorder.Status.ALLOCATED
+    variant = fresh(variant)
+    assert (variant.available, variant.units_waiting, variant.units_allocated) == (0, 0, 2)
+
+
+def test_lines_without_variant_are_stored_but_never_backordered(shop, make_variant):
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from tests.factories import at
+
+    order = order_record(
+        shop=shop,
+        platform_id=9,
+        placed_at=at(0),
+        accepted=True,
+        actor=Actor.platform(),
+        lines=[LineInput(platform_id=1, variant_id=None, quantity=2, title="Gift card")],
+    )
+    assert order.lines.get().title == "Gift card"
+    assert not order.backorders.exists()
+
+
+def test_unknown_or_foreign_variant_is_invalid_input(shop, place):
+    from backorders.services.checkout import InvalidOrder
+    from tests.factories import ShopFactory, VariantFactory
+
+    foreign = VariantFactory(product__shop=ShopFactory())
+    with pytest.raises(InvalidOrder, match="Unknown variant"):
+        place({foreign: 1})
+    assert not shop.orders.exists()
