@@ -119,6 +119,11 @@ def allocatable_units(variant: Variant) -> int:
     return max(0, min(variant.available + variant.units_waiting, variant.units_waiting))
 
 
+def overallocated_units(variant: Variant) -> int:
+    """Allocated units no longer backed by stock (the platform counted fewer units on hand)."""
+    return max(0, min(-(variant.available + variant.units_waiting), variant.units_allocated))
+
+
 def queue_waiting(variant: Variant) -> QuerySet[Backorder]:
     """The variant's waiting backorders in arrival order (the queue)."""
     return Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by(
@@ -127,7 +132,8 @@ def queue_waiting(variant: Variant) -> QuerySet[Backorder]:
 
 
 def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
-    """Give allocatable units to waiting backorders strictly in arrival order.
+    """Give allocatable units to waiting backorders strictly in arrival order (or take back
+    allocated units that stock no longer covers, latest arrival first).
 
     No later line is served before an earlier one is complete, even if it is smaller: the
     earliest waiting line takes a partial allocation and the rest wait. The caller holds the
@@ -135,6 +141,9 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
     lines that receive units (a running sum in SQL), one update for the fully covered prefix, one
     for the partial line, one for the counters and one insert of the events.
     """
+    if excess := overallocated_units(variant):
+        _deallocate(variant=variant, units=excess, actor=actor)
+        return []
     units = allocatable_units(variant)
     if units == 0:
         return []
@@ -195,3 +204,39 @@ def stock_release(*, variant: Variant, waiting: int, allocated: int) -> None:
         )
         variant.units_waiting -= waiting
         variant.units_allocated -= allocated
+
+
+def _deallocate(*, variant: Variant, units: int, actor: Actor) -> None:
+    """Take back ``units`` allocated units, from the back of the queue (the latest arrival gives
+    up its units first), after a stock count fell below what was promised. Rare and small: one
+    statement per backorder touched."""
+    now = timezone.now()
+    holders = Backorder.objects.filter(
+        variant=variant, status__in=Backorder.Status.open(), quantity_allocated__gt=0
+    ).order_by("-queued_at", "-pk")
+    events, reopened = [], []
+    for backorder in holders:
+        if units == 0:
+            break
+        taken = min(units, backorder.quantity_allocated)
+        units -= taken
+        backorder.quantity_allocated -= taken
+        old_status, backorder.status = backorder.status, Backorder.Status.WAITING
+        Backorder.objects.filter(pk=backorder.pk).update(
+            quantity_allocated=backorder.quantity_allocated, status=backorder.status, updated_at=now
+        )
+        events.append(
+            event_build(backorder=backorder, kind=Event.Kind.DEALLOCATED, actor=actor, quantity=taken)
+        )
+        if old_status != backorder.status:
+            reopened.append(backorder)
+    total = sum(event.quantity or 0 for event in events)
+    Variant.objects.filter(pk=variant.pk).update(
+        units_waiting=F("units_waiting") + total, units_allocated=F("units_allocated") - total, updated_at=now
+    )
+    variant.units_waiting += total
+    variant.units_allocated -= total
+    events_record(events)
+    notifications.backorders_status_changed(
+        backorders=reopened, old_status=Backorder.Status.ALLOCATED, actor=actor
+    )
