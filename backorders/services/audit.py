@@ -4,6 +4,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
+from django.db.models import CharField, DateTimeField, Expression, QuerySet, Value
+from django.utils import timezone
+
 from backorders.models import Backorder, Event
 
 
@@ -64,3 +68,53 @@ def event_build(
 def events_record(events: Iterable[Event]) -> None:
     """Write events in bulk: one statement on PostgreSQL, batches of the backend's limit elsewhere."""
     Event.objects.bulk_create(list(events))
+
+
+def events_record_for(
+    backorders: QuerySet[Backorder], *, kind: str, actor: Actor, quantity: Expression, note: str = ""
+) -> int:
+    """Write one event per backorder of ``backorders`` in a single ``INSERT … SELECT``.
+
+    For set-based changes of thousands of rows (one stock rise allocating a long queue), where
+    building a model instance per event would cost more than the change itself. ``quantity`` is
+    an expression over the backorder row, evaluated before the caller's update.
+    """
+    columns = [
+        "shop_id",
+        "backorder_id",
+        "kind",
+        "actor_kind",
+        "actor_name",
+        "quantity",
+        "eta_source",
+        "note",
+    ]
+    rows = (
+        backorders.order_by()
+        .annotate(
+            _kind=Value(kind, output_field=CharField()),
+            _actor_kind=Value(actor.kind, output_field=CharField()),
+            _actor_name=Value(actor.name[:255], output_field=CharField()),
+            _quantity=quantity,
+            _eta_source=Value("", output_field=CharField()),
+            _note=Value(note[:500], output_field=CharField()),
+            _created_at=Value(timezone.now(), output_field=DateTimeField()),
+        )
+        .values_list(
+            "shop_id",
+            "pk",
+            "_kind",
+            "_actor_kind",
+            "_actor_name",
+            "_quantity",
+            "_eta_source",
+            "_note",
+            "_created_at",
+        )
+    )
+    select_sql, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    target = ", ".join(quote(column) for column in [*columns, "created_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(Event._meta.db_table)} ({target}) {select_sql}", params)
+        return cursor.rowcount

@@ -6,7 +6,7 @@ that change together can be told about together). Today each sends the outward s
 ``backorders.signals`` after commit; customer emails plug in here too.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from django.db import transaction
@@ -16,12 +16,15 @@ from backorders.models import Backorder
 from backorders.services.audit import Actor
 
 
-def _send_after_commit(signal: signals.Signal, items: list[dict]) -> None:
-    if not items or not signal.has_listeners(Backorder):
+def _send_after_commit(signal: signals.Signal, items: Callable[[], list[dict]]) -> None:
+    """Send ``signal`` once per item after commit; ``items`` is only called if anyone listens
+    (a stock rise may touch thousands of backorders, passed as a lazy queryset)."""
+    if not signal.has_listeners(Backorder):
         return
+    payloads = items()
 
     def send() -> None:
-        for kwargs in items:
+        for kwargs in payloads:
             signal.send(sender=Backorder, **kwargs)
 
     transaction.on_commit(send, robust=True)
@@ -29,14 +32,16 @@ def _send_after_commit(signal: signals.Signal, items: list[dict]) -> None:
 
 def backorders_created(*, backorders: Sequence[Backorder], actor: Actor) -> None:
     """New backorders (one order's short lines) were created."""
-    _send_after_commit(signals.backorder_created, [{"backorder": bo, "actor": actor} for bo in backorders])
+    _send_after_commit(
+        signals.backorder_created, lambda: [{"backorder": bo, "actor": actor} for bo in backorders]
+    )
 
 
 def backorders_status_changed(*, backorders: Sequence[Backorder], old_status: str, actor: Actor) -> None:
     """``backorders`` (already saved with their new status) left ``old_status``."""
     _send_after_commit(
         signals.backorder_status_changed,
-        [
+        lambda: [
             {"backorder": bo, "old_status": old_status, "new_status": bo.status, "actor": actor}
             for bo in backorders
             if bo.status != old_status
@@ -48,7 +53,7 @@ def backorder_eta_changed(*, backorder: Backorder, old_eta: date | None, actor: 
     """``backorder``'s current ETA (already saved) moved from ``old_eta``."""
     _send_after_commit(
         signals.backorder_eta_changed,
-        [
+        lambda: [
             {
                 "backorder": backorder,
                 "old_eta": old_eta,

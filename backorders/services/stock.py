@@ -18,12 +18,12 @@ a variant's counters and to its backorders happen under that lock.
 
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import F, Q, QuerySet, Sum, Value, Window
 from django.utils import timezone
 
 from backorders.models import Backorder, Event, InventoryLevel, Location, Shop, Variant
 from backorders.services import notifications
-from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.audit import Actor, event_build, events_record, events_record_for
 from backorders.services.locking import retrying_atomic, variants_lock
 
 
@@ -131,67 +131,69 @@ def queue_waiting(variant: Variant) -> QuerySet[Backorder]:
     )
 
 
-def stock_allocate(*, variant: Variant, actor: Actor) -> list[Backorder]:
+def stock_allocate(*, variant: Variant, actor: Actor) -> int:
     """Give allocatable units to waiting backorders strictly in arrival order (or take back
-    allocated units that stock no longer covers, latest arrival first).
+    allocated units that stock no longer covers, latest arrival first). Returns the units given.
 
     No later line is served before an earlier one is complete, even if it is smaller: the
     earliest waiting line takes a partial allocation and the rest wait. The caller holds the
     variant lock. A constant number of statements whatever the queue's length: one select of the
-    lines that receive units (a running sum in SQL), one update for the fully covered prefix, one
-    for the partial line, one for the counters and one insert of the events.
+    lines that receive units (a running sum in SQL), one insert of their events and one update
+    for the fully covered prefix, one update for a partial line, one for the counters.
     """
     if excess := overallocated_units(variant):
         _deallocate(variant=variant, units=excess, actor=actor)
-        return []
+        return 0
     units = allocatable_units(variant)
     if units == 0:
-        return []
+        return 0
     need = F("quantity") - F("quantity_allocated")
     receiving = list(
         queue_waiting(variant)
-        .annotate(
-            need=need,
-            before=Window(Sum(need), order_by=[F("queued_at").asc(), F("pk").asc()]) - need,
-        )
+        .annotate(need=need, before=Window(Sum(need), order_by=[F("queued_at").asc(), F("pk").asc()]) - need)
         .filter(before__lt=units)
         .order_by("queued_at", "pk")
+        .values_list("pk", "queued_at", "need", "before", named=True)
     )
     if not receiving:
-        return []
+        return 0
     now = timezone.now()
     last = receiving[-1]
-    last_gets = units - last.before
-    complete = receiving if last_gets >= last.need else receiving[:-1]
+    last_gets = min(units - last.before, last.need)
+    complete = receiving if last_gets == last.need else receiving[:-1]
     if complete:
         cutoff = complete[-1]
-        queue_waiting(variant).filter(
+        prefix = queue_waiting(variant).filter(
             Q(queued_at__lt=cutoff.queued_at) | Q(queued_at=cutoff.queued_at, pk__lte=cutoff.pk)
-        ).update(quantity_allocated=F("quantity"), status=Backorder.Status.ALLOCATED, updated_at=now)
-    given = {bo.pk: bo.need for bo in complete}
+        )
+        events_record_for(prefix, kind=Event.Kind.ALLOCATED, actor=actor, quantity=need)  # before the update
+        prefix.update(quantity_allocated=F("quantity"), status=Backorder.Status.ALLOCATED, updated_at=now)
     if last_gets < last.need:
         Backorder.objects.filter(pk=last.pk).update(
             quantity_allocated=F("quantity_allocated") + last_gets, updated_at=now
         )
-        given[last.pk] = last_gets
-    total = sum(given.values())
+        events_record_for(
+            Backorder.objects.filter(pk=last.pk),
+            kind=Event.Kind.ALLOCATED,
+            actor=actor,
+            quantity=Value(last_gets),
+        )
+    total = sum(row.need for row in complete) + (last_gets if last_gets < last.need else 0)
     Variant.objects.filter(pk=variant.pk).update(
         units_waiting=F("units_waiting") - total, units_allocated=F("units_allocated") + total, updated_at=now
     )
     variant.units_waiting -= total
     variant.units_allocated += total
-    for bo in receiving:
-        bo.quantity_allocated += given[bo.pk]
-        if bo.quantity_allocated == bo.quantity:
-            bo.status = Backorder.Status.ALLOCATED
-    events_record(
-        event_build(backorder=bo, kind=Event.Kind.ALLOCATED, actor=actor, quantity=given[bo.pk])
-        for bo in receiving
-    )
-    notifications.backorders_status_changed(
-        backorders=complete, old_status=Backorder.Status.WAITING, actor=actor
-    )
-    return receiving
+    if complete:
+        notifications.backorders_status_changed(
+            # Lazy: evaluated only by a listener that needs the rows.
+            backorders=Backorder.objects.filter(pk__in=[row.pk for row in complete]).order_by(
+                "queued_at", "pk"
+            ),
+            old_status=Backorder.Status.WAITING,
+            actor=actor,
+        )
+    return total
 
 
 def stock_release(*, variant: Variant, waiting: int, allocated: int) -> None:
