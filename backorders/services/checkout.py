@@ -182,49 +182,40 @@ def order_record(
     existing = (
         {line.platform_id: line for line in order.lines.select_related("backorder")} if not created else {}
     )
-    new_backorders: list[Backorder] = []
-    events = []
+    new_lines = OrderLine.objects.bulk_create(
+        OrderLine(
+            shop=shop,
+            order=order,
+            platform_id=data.platform_id,
+            variant_id=data.variant_id,
+            title=data.title[:255],
+            sku=data.sku[:255],
+            quantity=data.quantity,
+        )
+        for data in lines
+        if data.platform_id not in existing
+    )
+    increases = [(line, line.quantity) for line in new_lines if line.variant_id and line.quantity]
     for data in lines:
         line = existing.pop(data.platform_id, None)
-        if line is None:
-            line = OrderLine.objects.create(
-                shop=shop,
-                order=order,
-                platform_id=data.platform_id,
-                variant_id=data.variant_id,
-                title=data.title,
-                sku=data.sku,
-                quantity=data.quantity,
-            )
-            old_quantity = 0
-        else:
-            old_quantity = line.quantity
-            if data.quantity != line.quantity:
-                OrderLine.objects.filter(pk=line.pk).update(quantity=data.quantity)
-                line.quantity = data.quantity
+        if line is None or data.quantity == line.quantity:
+            continue
+        old_quantity, line.quantity = line.quantity, data.quantity
+        OrderLine.objects.filter(pk=line.pk).update(quantity=data.quantity)
         if line.variant_id is None:
             continue
-        variant = variants[line.variant_id]
-        delta = data.quantity - old_quantity
-        if delta > 0:
-            backorder = _line_commit(
-                line, variant, delta, accepted=accepted, as_of=as_of, actor=actor, events=events
+        if data.quantity > old_quantity:
+            increases.append((line, data.quantity - old_quantity))
+        else:  # fewer units wanted: released first, so that the units are free for what follows
+            _line_release(
+                line, variants[line.variant_id], old_quantity - data.quantity, as_of=as_of, actor=actor
             )
-            if backorder is not None:
-                new_backorders.append(backorder)
-        elif delta < 0:
-            _line_release(line, variant, -delta, as_of=as_of, actor=actor)
     for line in existing.values():  # lines gone from the changed order
         if line.variant_id is not None and line.quantity > line.quantity_fulfilled:
-            _line_release(
-                line,
-                variants[line.variant_id],
-                line.quantity - line.quantity_fulfilled,
-                as_of=as_of,
-                actor=actor,
-            )
+            unshipped = line.quantity - line.quantity_fulfilled
+            _line_release(line, variants[line.variant_id], unshipped, as_of=as_of, actor=actor)
         OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity_fulfilled)
-    events_record(events)
+    new_backorders = _lines_commit(order, increases, variants, accepted=accepted, as_of=as_of, actor=actor)
     for variant in variants.values():
         stock_allocate(variant=variant, actor=actor)
     if not created and updated_at is not None:
@@ -267,69 +258,101 @@ def _order_get_or_create(*, shop: Shop, platform_id: int, **fields: object) -> t
     return order, True
 
 
-def _line_commit(
-    line: OrderLine,
-    variant: Variant,
-    quantity: int,
+def _lines_commit(
+    order: Order,
+    increases: list[tuple[OrderLine, int]],
+    variants: dict[int, Variant],
     *,
     accepted: bool,
     as_of: datetime | None,
     actor: Actor,
-    events: list[Event],
-) -> Backorder | None:
-    """Commit ``quantity`` more units of ``line``; back-order what stock does not cover."""
-    policy = policy_resolve(variant)
-    if not policy.tracked:
-        return None
-    stock_adjust(variant=variant, delta=-quantity, as_of=as_of)
-    # Whether or not the platform's level already counted this order, what was free before it is:
-    available_before = variant.available + quantity
-    short = quantity - min(quantity, max(available_before, 0))
-    if short == 0:
-        return None
-    variant.available = available_before  # judge the policy on the state before this line
-    reason = _refusal(policy, variant, short)
-    variant.available = available_before - quantity
-    if reason and not accepted:
-        raise BackorderRefused(reason, line_id=line.platform_id)
-    backorder = getattr(line, "backorder", None) if line.pk else None
-    if backorder is not None and backorder.status in Backorder.Status.open():
-        Backorder.objects.filter(pk=backorder.pk).update(
-            quantity=F("quantity") + short, status=Backorder.Status.WAITING, updated_at=timezone.now()
-        )
-        backorder.refresh_from_db()
-        new = None
-    else:
-        eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
-        backorder = new = Backorder.objects.create(
+) -> list[Backorder]:
+    """Commit the added units of each line, variant by variant; back-order what stock does not
+    cover. Returns the backorders created (not those that grew)."""
+    by_variant: dict[int, list[tuple[OrderLine, int]]] = {}
+    for line, quantity in increases:
+        by_variant.setdefault(line.variant_id, []).append((line, quantity))
+    created: list[Backorder] = []
+    events: list[Event] = []
+    for variant_id, items in by_variant.items():
+        variant = variants[variant_id]
+        policy = policy_resolve(variant)
+        if not policy.tracked:
+            continue
+        total = sum(quantity for _, quantity in items)
+        stock_adjust(variant=variant, delta=-total, as_of=as_of)
+        # Whether or not the platform's level already counted this order, what was there before it:
+        available = variant.available + total
+        for line, quantity in items:
+            short = quantity - min(quantity, max(available, 0))
+            if short:
+                variant.available = available  # the policy judges the state before this line
+                reason = _refusal(policy, variant, short)
+                if reason and not accepted:
+                    raise BackorderRefused(reason, line_id=line.platform_id)
+                backorder, is_new = _line_backorder(order, line, variant, policy, short, reason)
+                events.append(
+                    event_build(
+                        backorder=backorder,
+                        kind=Event.Kind.CREATED,
+                        actor=actor,
+                        quantity=short,
+                        eta_to=backorder.eta,
+                        eta_source=backorder.eta_source,
+                    )
+                )
+                if reason:
+                    events.append(
+                        event_build(backorder=backorder, kind=Event.Kind.FLAGGED, actor=actor, note=reason)
+                    )
+                if is_new:
+                    created.append(backorder)
+            available -= quantity
+        variant.available = available
+    events_record(events)
+    return created
+
+
+def _line_backorder(
+    order: Order, line: OrderLine, variant: Variant, policy: Policy, short: int, reason: str
+) -> tuple[Backorder, bool]:
+    """Back-order ``short`` more units of ``line``: grow its open backorder, or open one (a line
+    whose earlier backorder was closed gets it back, at the back of the queue)."""
+    eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+    Variant.objects.filter(pk=variant.pk).update(units_waiting=F("units_waiting") + short)
+    variant.units_waiting += short
+    # A line created by this call has no backorder yet: do not ask the database.
+    backorder = getattr(line, "backorder", None) if OrderLine.backorder.is_cached(line) else None
+    fields = {
+        "promised_eta": eta.date,
+        "promised_eta_source": eta.source,
+        "eta": eta.date,
+        "eta_source": eta.source,
+        "flagged": bool(reason),
+        "flag_reason": reason[:255],
+    }
+    if backorder is None:
+        return Backorder.objects.create(
             shop_id=line.shop_id,
-            order_id=line.order_id,
+            order=order,
             line=line,
             variant=variant,
             quantity=short,
-            queued_at=line.order.placed_at,
-            promised_eta=eta.date,
-            promised_eta_source=eta.source,
-            eta=eta.date,
-            eta_source=eta.source,
-            flagged=bool(reason),
-            flag_reason=reason[:255],
-        )
-    Variant.objects.filter(pk=variant.pk).update(units_waiting=F("units_waiting") + short)
-    variant.units_waiting += short
-    events.append(
-        event_build(
-            backorder=backorder,
-            kind=Event.Kind.CREATED,
-            actor=actor,
-            quantity=short,
-            eta_to=backorder.eta,
-            eta_source=backorder.eta_source,
-        )
-    )
-    if reason:
-        events.append(event_build(backorder=backorder, kind=Event.Kind.FLAGGED, actor=actor, note=reason))
-    return new
+            queued_at=order.placed_at,
+            **fields,
+        ), True
+    if backorder.status in Backorder.Status.open():
+        backorder.quantity += short
+        backorder.status = Backorder.Status.WAITING
+        backorder.save(update_fields=["quantity", "status", "updated_at"])
+        return backorder, False
+    backorder.quantity, backorder.quantity_allocated = short, 0
+    backorder.status, backorder.queued_at = Backorder.Status.WAITING, timezone.now()
+    backorder.cancelled_at, backorder.cancel_reason, backorder.fulfilled_at = None, "", None
+    for name, value in fields.items():
+        setattr(backorder, name, value)
+    backorder.save()
+    return backorder, True
 
 
 def _line_release(

@@ -172,3 +172,65 @@ def test_unknown_or_foreign_variant_is_invalid_input(shop, place):
     with pytest.raises(InvalidOrder, match="Unknown variant"):
         place({foreign: 1})
     assert not shop.orders.exists()
+
+
+def test_two_lines_of_one_variant_split_correctly_when_the_platform_level_came_first(make_variant, shop):
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from backorders.services.stock import stock_set_available
+    from tests.factories import at
+
+    variant = make_variant(inventory_policy="continue")
+    stock_set_available(variant=variant, available=3, updated_at=at(0), actor=Actor.system())
+    # 3 on hand, the order takes 3 + 2: the platform reports -2 before we see the order.
+    stock_set_available(variant=variant, available=-2, updated_at=at(11), actor=Actor.system())
+    order_record(
+        shop=shop,
+        platform_id=1,
+        placed_at=at(10),
+        accepted=True,
+        actor=Actor.platform(),
+        lines=[
+            LineInput(platform_id=1, variant_id=variant.pk, quantity=3),
+            LineInput(platform_id=2, variant_id=variant.pk, quantity=2),
+        ],
+    )
+    assert [(b.line.platform_id, b.quantity) for b in backorders_of(variant)] == [(2, 2)]
+    variant = fresh(variant)
+    assert (variant.available, variant.units_waiting) == (-2, 2)
+
+
+def test_a_cancelled_line_that_grows_again_goes_to_the_back_of_the_queue(make_variant, place, shop):
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from backorders.services.lifecycle import backorder_cancel
+    from tests.factories import at
+
+    variant = make_variant(inventory_policy="continue")
+    order = place({variant: 2}, order_id=700, accepted=True, minute=0)
+    place({variant: 1}, order_id=701, accepted=True, minute=1)
+    backorder_cancel(backorder=order.backorders.get(), actor=Actor.customer())
+    assert order.lines.get().quantity == 0
+    order_record(
+        shop=shop,
+        platform_id=700,
+        placed_at=order.placed_at,
+        accepted=True,
+        actor=Actor.platform(),
+        updated_at=at(50),
+        lines=[LineInput(platform_id=70000, variant_id=variant.pk, quantity=1)],
+    )
+    reopened = order.backorders.get()
+    assert (reopened.status, reopened.quantity, reopened.quantity_allocated) == ("waiting", 1, 0)
+    assert backorders_of(variant)[-1] == reopened
+    assert fresh(variant).units_waiting == 2
+
+
+def test_recording_an_order_costs_a_bounded_number_of_queries(
+    make_variant, place, django_assert_max_num_queries
+):
+    variants = [make_variant(stock=5, inventory_policy="continue") for _ in range(3)]
+    short = make_variant(inventory_policy="continue")
+    place({variants[0]: 1})  # warm-up: locations and levels exist
+    with django_assert_max_num_queries(26):  # about 5 statements per line
+        place({variants[0]: 1, variants[1]: 2, variants[2]: 1, short: 2}, accepted=True)
