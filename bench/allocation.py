@@ -19,13 +19,15 @@ setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from backorders.models import Backorder, Order, OrderLine, Product, Shop, Variant  # noqa: E402
+from backorders.models import Backorder, Event, Order, OrderLine, Product, Shop, Variant  # noqa: E402
 from backorders.services.audit import Actor  # noqa: E402
 from backorders.services.stock import stock_set_available  # noqa: E402
 
 
 def prepare(lines: int) -> Variant:
-    shop = Shop.objects.create(domain=f"bench-{time.time_ns()}.myshopify.com", name="Bench", owner_email="b@x.io")
+    shop = Shop.objects.create(
+        domain=f"bench-{time.time_ns()}.myshopify.com", name="Bench", owner_email="b@x.io"
+    )
     product = Product.objects.create(shop=shop, title="Bench mug")
     variant = Variant.objects.create(shop=shop, product=product, inventory_policy="continue")
     stock_set_available(variant=variant, available=-lines, actor=Actor.system("bench"))
@@ -49,7 +51,7 @@ def reset(variant: Variant, lines: int) -> None:
         Backorder.objects.filter(variant=variant).update(quantity_allocated=0, status="waiting")
         Variant.objects.filter(pk=variant.pk).update(units_waiting=lines, units_allocated=0, available=-lines)
         variant.inventory_levels.update(available=-lines)
-        variant.backorders.model.events.rel.related_model.objects.filter(backorder__variant=variant).delete()
+        Event.objects.filter(backorder__variant=variant).delete()
 
 
 def raw_update(variant: Variant) -> float:
