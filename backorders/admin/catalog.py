@@ -1,0 +1,237 @@
+"""The catalog as the platform describes it, with the owner's backorder policy overrides.
+
+Platform data and stock counters are read-only: the platform adapter and the stock services own
+them. The policy fields (mode, limit, restock date, handling days, threshold, discontinued) are
+the owner's and are edited here as plain fields.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
+from backorders.models import InventoryLevel, Location, Product, Variant
+from backorders.services.eta import eta_estimate
+from backorders.services.policy import availability_state, policy_resolve
+
+POLICY_FIELDS = (
+    "backorder_mode",
+    "backorder_limit",
+    "restock_date",
+    "restock_note",
+    "handling_days",
+    "low_stock_threshold",
+    "discontinued",
+)
+COUNTER_FIELDS = ("available", "units_waiting", "units_allocated")
+
+
+class VariantStateMixin:
+    @admin.display(description=_("state"))
+    def state(self, variant: Variant) -> str:
+        """The availability state customers see (expects product and shop loaded)."""
+        if variant.pk is None:
+            return "-"
+        return str(availability_state(variant).label)
+
+
+class VariantInline(VariantStateMixin, SuperuserOnlyMixin, admin.TabularInline):
+    model = Variant
+    fk_name = "product"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = [
+        "title",
+        "sku",
+        "price",
+        "inventory_policy",
+        "state",
+        *COUNTER_FIELDS,
+        "backorder_mode",
+        "backorder_limit",
+        "restock_date",
+        "discontinued",
+    ]
+    readonly_fields = ["title", "sku", "price", "inventory_policy", "state", *COUNTER_FIELDS]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
+        return super().get_queryset(request).select_related("product", "shop")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(TenantAdmin):
+    list_display = [
+        "title",
+        "vendor",
+        "product_type",
+        "status",
+        "discontinued",
+        "variant_count",
+        "units_waiting",
+        "shop",
+    ]
+    list_select_related = ["shop"]
+    list_filter = ["shop", "status", "discontinued", "product_type", "vendor"]
+    search_fields = ["title", "handle", "vendor", "product_type", "variants__sku"]
+    readonly_fields = [
+        "shop",
+        "platform_id",
+        "title",
+        "handle",
+        "product_type",
+        "vendor",
+        "tags",
+        "status",
+        "image_url",
+        "platform_updated_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            _("From the platform"),
+            {
+                "fields": [
+                    "shop",
+                    "title",
+                    ("product_type", "vendor"),
+                    "tags",
+                    "status",
+                    ("platform_id", "handle"),
+                    "image_url",
+                    "platform_updated_at",
+                ]
+            },
+        ),
+        (_("Backorder policy (empty: the shop's)"), {"fields": POLICY_FIELDS}),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [VariantInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(variant_count=Count("variants"), units_waiting=Sum("variants__units_waiting"))
+        )
+
+    @admin.display(description=_("variants"), ordering="variant_count")
+    def variant_count(self, product: Product) -> int:
+        return product.variant_count  # type: ignore[attr-defined]
+
+    @admin.display(description=_("units waiting"), ordering="units_waiting")
+    def units_waiting(self, product: Product) -> int:
+        return product.units_waiting or 0  # type: ignore[attr-defined]
+
+
+@admin.register(Variant)
+class VariantAdmin(VariantStateMixin, TenantAdmin):
+    list_display = [
+        "__str__",
+        "sku",
+        "state",
+        *COUNTER_FIELDS,
+        "inventory_policy",
+        "price",
+        "shop",
+    ]
+    list_select_related = ["product", "shop"]
+    list_filter = [
+        "shop",
+        "inventory_policy",
+        "backorder_mode",
+        "discontinued",
+        "is_archived",
+        "product__product_type",
+    ]
+    search_fields = ["sku", "title", "product__title"]
+    readonly_fields = [
+        "shop",
+        "product",
+        "platform_id",
+        "inventory_item_id",
+        "sku",
+        "title",
+        "price",
+        "inventory_policy",
+        "inventory_tracked",
+        "is_archived",
+        "platform_updated_at",
+        "state",
+        *COUNTER_FIELDS,
+        "effective_policy",
+        "eta_for_new_backorder",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            _("From the platform"),
+            {
+                "fields": [
+                    "shop",
+                    "product",
+                    ("title", "sku"),
+                    "price",
+                    ("inventory_policy", "inventory_tracked", "is_archived"),
+                    ("platform_id", "inventory_item_id"),
+                    "platform_updated_at",
+                ]
+            },
+        ),
+        (
+            _("Stock (kept by the stock services)"),
+            {"fields": ["state", *COUNTER_FIELDS, "effective_policy", "eta_for_new_backorder"]},
+        ),
+        (_("Backorder policy (empty: the product's, then the shop's)"), {"fields": POLICY_FIELDS}),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
+        return super().get_queryset(request).select_related("product", "shop")
+
+    @admin.display(description=_("effective policy"))
+    def effective_policy(self, variant: Variant) -> str:
+        policy = policy_resolve(variant)
+        parts = [
+            _("backorders allowed") if policy.backorderable else _("no backorders"),
+            _("no limit") if policy.limit is None else _("limit %(n)d") % {"n": policy.limit},
+            _("handling %(n)d day(s)") % {"n": policy.handling_days},
+            _("low stock at %(n)d or fewer") % {"n": policy.low_stock_threshold},
+        ]
+        if policy.discontinued:
+            parts.append(_("discontinued"))
+        return ", ".join(str(part) for part in parts)
+
+    @admin.display(description=_("ETA for a new backorder"))
+    def eta_for_new_backorder(self, variant: Variant) -> str:
+        eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting)
+        return f"{eta.date or '-'} ({eta.source})"
+
+
+@admin.register(Location)
+class LocationAdmin(TenantAdmin):
+    list_display = ["name", "is_active", "platform_id", "shop"]
+    list_select_related = ["shop"]
+    list_filter = ["shop", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["shop", "platform_id"]
+    fields = ["shop", "platform_id", "name", "is_active"]
+
+
+@admin.register(InventoryLevel)
+class InventoryLevelAdmin(ReadOnlyAdmin):
+    list_display = ["variant", "location", "available", "platform_updated_at", "updated_at", "shop"]
+    list_select_related = ["variant__product", "location", "shop"]
+    list_filter = ["shop", "location"]
+    search_fields = ["variant__sku", "variant__product__title"]

@@ -1,0 +1,91 @@
+"""The shop: connection settings and the shop-wide backorder policy."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from backorders.admin.base import SuperuserOnlyMixin
+from backorders.models import Shop
+from backorders.services.catalog import shop_upsert
+
+
+class ShopForm(forms.ModelForm):
+    # The secret is never rendered back into the page; empty keeps the stored one.
+    webhook_secret = forms.CharField(
+        label=_("webhook secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Empty: keep the current secret (or, if none, verify with SHOPIFY_API_SECRET). "
+            "To remove a secret, run: manage.py backorders_add_shop DOMAIN --secret ''."
+        ),
+    )
+
+    class Meta:
+        model = Shop
+        fields = ["webhook_secret"]  # the admin adds the rest from its fieldsets
+
+
+@admin.register(Shop)
+class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+    form = ShopForm
+    list_display = ["domain", "name", "owner_email", "backorder_mode", "backorder_limit", "is_active"]
+    list_filter = ["is_active", "backorder_mode"]
+    search_fields = ["domain", "name", "owner_email"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["domain", "name", "owner_email", "from_email", "is_active"]}),
+        (_("Locale"), {"fields": ["language", "timezone", "currency"]}),
+        (_("Platform"), {"fields": ["webhook_secret"]}),
+        (
+            _("Backorder policy (defaults for every product)"),
+            {
+                "fields": [
+                    "backorder_mode",
+                    "backorder_limit",
+                    "handling_days",
+                    "restock_lead_days",
+                    "low_stock_threshold",
+                ]
+            },
+        ),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Shop | None = None) -> Any:
+        # Settings added to Shop later show up under "Other settings" until placed in a group.
+        fieldsets = list(super().get_fieldsets(request, obj))
+        listed = {name for _title, options in fieldsets for name in options["fields"]}
+        others = tuple(
+            field.name
+            for field in Shop._meta.concrete_fields
+            if field.editable and not field.primary_key and field.name not in listed
+        )
+        if others:
+            fieldsets.insert(-1, (_("Other settings"), {"fields": others}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Shop | None = None) -> list[str]:
+        # The domain identifies the shop to the platform: changing it would orphan the connection.
+        return [*self.readonly_fields, "domain"] if obj is not None else list(self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removing a shop and all its data is the platform's "shop redact" flow, not a button.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Shop, form: forms.ModelForm, change: bool) -> None:
+        """Save through ``shop_upsert``, the service every entry point uses."""
+        own = {"domain", "name", "owner_email", "webhook_secret"}
+        fields = {name: getattr(obj, name) for name in form.cleaned_data if name not in own}
+        shop, _created = shop_upsert(
+            domain=obj.domain,
+            name=obj.name,
+            owner_email=obj.owner_email,
+            webhook_secret=form.cleaned_data.get("webhook_secret") or None,
+            **fields,
+        )
+        obj.pk, obj.webhook_secret = shop.pk, shop.webhook_secret
+        obj.created_at, obj.updated_at = shop.created_at, shop.updated_at

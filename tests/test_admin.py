@@ -1,0 +1,244 @@
+"""The admin: every page renders on the demo data, lists do not grow in queries, services own
+the writes, and only superusers see anything (until per-shop staff scoping lands)."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.db.models import Model
+from django.urls import reverse
+
+from backorders.models import Backorder, Event, InventoryLevel, Location, Order, Product, Shop, Variant
+
+MODELS: list[type[Model]] = [Shop, Product, Variant, Location, InventoryLevel, Order, Backorder, Event]
+# Rows only the platform or the services create: no add page, no delete.
+SERVICE_OWNED = [Product, Variant, Location, InventoryLevel, Order, Backorder, Event]
+
+
+MAX_CHANGELIST_QUERIES = 10
+
+
+def url(model: type[Model], view: str, *args: object) -> str:
+    return reverse(f"admin:backorders_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # Production settings redirect to HTTPS (DEBUG is off in tests); the test client speaks HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+    # Two superusers per test (the demo login and admin_client): hash their passwords cheaply.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db) -> Shop:
+    call_command("backorders_seed_demo", force=True, stdout=io.StringIO())
+    return Shop.objects.get(domain="demo-store.myshopify.com")
+
+
+@pytest.mark.smoke
+def test_every_changelist_and_change_page_renders_for_a_superuser(demo, admin_client):
+    for model in MODELS:
+        name = model._meta.model_name
+        response = admin_client.get(url(model, "changelist"))
+        assert response.status_code == 200, name
+        assert response.context["cl"].result_count == model.objects.count() > 0, name
+
+        # Searching exercises every search field's lookup.
+        assert admin_client.get(url(model, "changelist"), {"q": "tee"}).status_code == 200, name
+
+        response = admin_client.get(url(model, "change", model.objects.order_by("pk").last().pk))
+        assert response.status_code == 200, name
+
+
+@pytest.mark.smoke
+def test_variant_changelist_shows_the_availability_state(demo, admin_client):
+    response = admin_client.get(url(Variant, "changelist"), {"q": "AT-CRD-CBL"})
+
+    assert response.status_code == 200
+    assert "Out of stock" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "filters"),
+    [
+        (Variant, {"inventory_policy__exact": "continue", "product__product_type": "Knitwear"}),
+        (Backorder, {"status__exact": "waiting", "flagged__exact": "1"}),
+    ],
+    ids=["variant", "backorder"],
+)
+def test_changelist_queries_do_not_grow_with_rows(
+    demo, admin_client, django_assert_max_num_queries, model, filters
+):
+    # Session, user, two counts, the page of rows and the filter sidebars: a constant whatever
+    # the number of rows (the demo lists ~50 variants, so one query per row would blow it).
+    for params in ({}, {"shop__id__exact": str(demo.pk), **filters}):
+        with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
+            response = admin_client.get(url(model, "changelist"), params)
+        assert response.status_code == 200
+        assert response.context["cl"].result_count > 0
+
+
+def test_service_owned_rows_cannot_be_added_or_deleted(demo, admin_client):
+    for model in SERVICE_OWNED:
+        name = model._meta.model_name
+        obj = model.objects.order_by("pk").first()
+
+        assert admin_client.get(url(model, "add")).status_code == 403, name
+        assert admin_client.post(url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403, name
+        assert model.objects.filter(pk=obj.pk).exists(), name
+
+
+def test_backorders_and_their_events_are_read_only(demo, admin_client):
+    backorder = Backorder.objects.filter(status=Backorder.Status.WAITING).first()
+
+    response = admin_client.get(url(Backorder, "change", backorder.pk))
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()
+    assert "Created" in response.content.decode()  # the event trail is shown inline
+
+    response = admin_client.post(
+        url(Backorder, "change", backorder.pk), {"status": "cancelled", "quantity": 99}
+    )
+    assert response.status_code == 403
+    backorder.refresh_from_db()
+    assert backorder.status == Backorder.Status.WAITING
+    assert admin_client.post(url(Event, "change", Event.objects.first().pk), {"note": "x"}).status_code == 403
+
+
+def test_variant_policy_is_editable_but_counters_are_not(demo, admin_client):
+    variant = Variant.objects.get(sku="NW-TEE-PKT-OLV")
+    before = (variant.available, variant.units_waiting, variant.units_allocated)
+
+    response = admin_client.post(
+        url(Variant, "change", variant.pk),
+        {
+            "backorder_mode": "allow",
+            "backorder_limit": "7",
+            "restock_date": "2030-01-15",
+            "restock_note": "Container delayed",
+            "handling_days": "3",
+            "low_stock_threshold": "",
+            # Read-only fields: ignored even if posted.
+            "available": "500",
+            "units_waiting": "0",
+            "units_allocated": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    variant.refresh_from_db()
+    assert (variant.backorder_mode, variant.backorder_limit, variant.handling_days) == ("allow", 7, 3)
+    assert str(variant.restock_date) == "2030-01-15"
+    assert (variant.available, variant.units_waiting, variant.units_allocated) == before
+
+
+def posted_form(response) -> dict[str, object]:
+    """What a browser would post back from a rendered change page: its form, inlines and their
+    management forms, with the values shown."""
+    data: dict[str, object] = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(formset.management_form)
+        forms.extend(formset.forms)
+    for form in forms:
+        for bound in form:
+            value = bound.value()
+            if value is None or value is False:
+                continue
+            data[bound.html_name] = "on" if value is True else value
+    return data
+
+
+def test_product_page_saves_policy_of_product_and_its_variants_and_nothing_else(demo, admin_client):
+    product = Product.objects.get(title="Lambswool Crew Sweater")
+    variant = product.variants.get(sku="AT-SWT-LMB-S")
+    counters = list(
+        product.variants.order_by("pk").values_list("available", "units_waiting", "units_allocated")
+    )
+    page = admin_client.get(url(Product, "change", product.pk))
+    data = posted_form(page)
+    index = next(
+        i
+        for i, form in enumerate(page.context["inline_admin_formsets"][0].formset)
+        if form.instance == variant
+    )
+    data |= {"handling_days": "4", f"variants-{index}-backorder_limit": "25", "title": "Renamed"}
+
+    response = admin_client.post(url(Product, "change", product.pk), data)
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    variant.refresh_from_db()
+    assert product.handling_days == 4
+    assert product.title == "Lambswool Crew Sweater"  # platform data is read-only
+    assert variant.backorder_limit == 25
+    assert list(
+        product.variants.order_by("pk").values_list("available", "units_waiting", "units_allocated")
+    ) == (counters)
+
+
+def shop_form(**overrides: str) -> dict[str, str]:
+    data = {
+        "domain": "harbor-lights.myshopify.com",
+        "name": "Harbor Lights",
+        "owner_email": "owner@harborlights.example",
+        "from_email": "",
+        "is_active": "on",
+        "language": "en",
+        "timezone": "Europe/Berlin",
+        "currency": "EUR",
+        "webhook_secret": "",
+        "backorder_mode": "allow",
+        "backorder_limit": "",
+        "handling_days": "2",
+        "restock_lead_days": "",
+        "low_stock_threshold": "",
+    }
+    return data | overrides
+
+
+def test_shop_admin_saves_through_the_service_and_never_shows_the_secret(db, admin_client):
+    response = admin_client.post(url(Shop, "add"), shop_form(webhook_secret="very-secret-value"))
+    assert response.status_code == 302
+    shop = Shop.objects.get(domain="harbor-lights.myshopify.com")
+    assert (shop.backorder_mode, shop.handling_days, shop.webhook_secret) == ("allow", 2, "very-secret-value")
+
+    page = admin_client.get(url(Shop, "change", shop.pk)).content.decode()
+    assert "very-secret-value" not in page
+
+    # An empty secret field keeps the stored secret; the domain cannot change.
+    response = admin_client.post(
+        url(Shop, "change", shop.pk), shop_form(name="Harbor Lights & Co", domain="other.myshopify.com")
+    )
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert (shop.name, shop.domain, shop.webhook_secret) == (
+        "Harbor Lights & Co",
+        "harbor-lights.myshopify.com",
+        "very-secret-value",
+    )
+
+
+def test_shop_admin_refuses_invalid_values_with_a_message(db, admin_client):
+    response = admin_client.post(url(Shop, "add"), shop_form(domain="Not A Domain", timezone="Mars/Base"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "domain" in errors and "timezone" in errors
+    assert not Shop.objects.exists()
+
+
+def test_staff_without_superuser_status_sees_no_shop_data(demo, client, django_user_model):
+    # Until per-shop scoping exists, even every model permission must not reveal other shops.
+    staff = django_user_model.objects.create_user("staff", password="pw-for-tests-only", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="backorders"))
+    client.force_login(staff)
+
+    for model in MODELS:
+        assert client.get(url(model, "changelist")).status_code == 403
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Backorders" not in index
+    assert "Demo Store" not in index

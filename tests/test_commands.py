@@ -1,0 +1,245 @@
+"""The management commands: connecting a shop, and the demo seed."""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from backorders.models import (
+    Backorder,
+    Event,
+    InventoryLevel,
+    Location,
+    Order,
+    OrderLine,
+    Product,
+    Shop,
+    Variant,
+)
+from backorders.services.policy import AvailabilityState, availability_state
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN = "tide-and-twine.myshopify.com"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The seed creates a superuser each time; the production hasher would take half a second.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def add_shop(*args: str, **options: object) -> str:
+    out = io.StringIO()
+    call_command("backorders_add_shop", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("backorders_seed_demo", force=True, stdout=out)
+    return out.getvalue()
+
+
+# backorders_add_shop
+
+
+def test_add_shop_creates_then_updates_the_same_shop():
+    output = add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example")
+
+    assert output.startswith(f"Created shop {DOMAIN}")
+    shop = Shop.objects.get()
+    assert (shop.domain, shop.name, shop.owner_email) == (
+        DOMAIN,
+        "Tide & Twine",
+        "owner@tideandtwine.example",
+    )
+
+    output = add_shop(
+        DOMAIN,
+        name="Tide and Twine",
+        email="hello@tideandtwine.example",
+        language="de",
+        timezone="Europe/Berlin",
+        currency="eur",
+    )
+
+    assert output.startswith(f"Updated shop {DOMAIN}")
+    shop = Shop.objects.get()
+    assert shop.name == "Tide and Twine"
+    assert shop.owner_email == "hello@tideandtwine.example"
+    assert (shop.language, shop.timezone, shop.currency) == ("de", "Europe/Berlin", "EUR")
+
+
+def test_add_shop_normalises_the_domain_so_a_second_run_updates():
+    add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example")
+
+    output = add_shop(f"  {DOMAIN.upper()} ", name="Tide & Twine", email="owner@tideandtwine.example")
+
+    assert output.startswith("Updated shop")
+    assert Shop.objects.count() == 1
+
+
+def test_add_shop_keeps_the_secret_unless_given_and_an_empty_one_removes_it():
+    add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example", secret="first-secret")
+    add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example")
+    assert Shop.objects.get().webhook_secret == "first-secret"
+
+    add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example", secret="")
+    assert Shop.objects.get().webhook_secret == ""
+
+
+def test_add_shop_never_prints_the_secret():
+    output = add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example", secret="hush-hush")
+
+    assert "hush-hush" not in output
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["not a domain", "shop_with_underscore.myshopify.com", "no-dot", "https://tide.myshopify.com", ""],
+)
+def test_add_shop_with_an_invalid_domain_fails_clearly_and_writes_nothing(domain):
+    with pytest.raises(CommandError) as excinfo:
+        add_shop(domain, name="Tide & Twine", email="owner@tideandtwine.example")
+
+    message = str(excinfo.value)
+    assert "was not saved" in message
+    expected = "This field cannot be blank." if not domain else "Enter a lower-case host name"
+    assert f"DOMAIN: {expected}" in message
+    assert excinfo.value.returncode != 0  # manage.py exits with this status
+    assert not Shop.objects.exists()
+
+
+def test_add_shop_with_an_invalid_email_fails_clearly_and_writes_nothing():
+    with pytest.raises(CommandError) as excinfo:
+        add_shop(DOMAIN, name="Tide & Twine", email="not-an-email")
+
+    assert "--email: Enter a valid email address." in str(excinfo.value)
+    assert excinfo.value.returncode != 0
+    assert not Shop.objects.exists()
+
+
+def test_add_shop_reports_every_wrong_value_at_once():
+    with pytest.raises(CommandError) as excinfo:
+        add_shop("bad domain", name="Tide & Twine", email="nope", timezone="Mars/Olympus_Mons")
+
+    message = str(excinfo.value)
+    assert "DOMAIN:" in message
+    assert "--email:" in message
+    assert "--timezone: Mars/Olympus_Mons is not a known time zone" in message
+
+
+def test_add_shop_with_an_invalid_value_leaves_an_existing_shop_unchanged():
+    add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example")
+
+    with pytest.raises(CommandError):
+        add_shop(DOMAIN, name="Renamed", email="broken")
+
+    shop = Shop.objects.get()
+    assert (shop.name, shop.owner_email) == ("Tide & Twine", "owner@tideandtwine.example")
+
+
+def test_add_shop_requires_name_and_email():
+    with pytest.raises(CommandError, match="--name"):
+        add_shop(DOMAIN, email="owner@tideandtwine.example")
+    with pytest.raises(CommandError, match="--email"):
+        add_shop(DOMAIN, name="Tide & Twine")
+    assert not Shop.objects.exists()
+
+
+# backorders_seed_demo
+
+
+def snapshot() -> dict[str, object]:
+    """Row counts and every stock number the seed touches."""
+    models = [Shop, Product, Variant, Location, InventoryLevel, Order, OrderLine, Backorder, Event]
+    return {
+        "counts": {model.__name__: model.objects.count() for model in models},
+        "users": get_user_model().objects.count(),
+        "variants": list(
+            Variant.objects.order_by("pk").values_list("pk", "available", "units_waiting", "units_allocated")
+        ),
+        "levels": list(InventoryLevel.objects.order_by("pk").values_list("pk", "available")),
+        "backorders": list(
+            Backorder.objects.order_by("pk").values_list(
+                "pk", "quantity", "quantity_allocated", "status", "eta"
+            )
+        ),
+    }
+
+
+@pytest.mark.smoke
+def test_seed_demo_is_idempotent():
+    first_output = seed()
+    first = snapshot()
+
+    second_output = seed()
+
+    assert snapshot() == first
+    assert "(32 new)" in first_output
+    assert "(0 new)" in second_output
+
+
+@pytest.mark.smoke
+def test_seed_demo_shows_every_state_and_backorders_in_each_status():
+    seed()
+
+    shop = Shop.objects.get(domain="demo-store.myshopify.com")
+    assert shop.name == "Demo Store"
+    assert Product.objects.filter(shop=shop).count() >= 30
+    assert Product.objects.values("product_type").distinct().count() >= 5
+    assert Product.objects.values("vendor").distinct().count() >= 5
+    states = {availability_state(v) for v in Variant.objects.select_related("product", "shop")}
+    assert states == set(AvailabilityState)
+    backorders = Backorder.objects.filter(shop=shop)
+    assert backorders.filter(status=Backorder.Status.WAITING).exists()
+    assert backorders.filter(status=Backorder.Status.ALLOCATED).exists()
+    assert backorders.filter(flagged=True).exists()
+    assert Location.objects.filter(shop=shop).count() == 2
+
+
+def test_seed_demo_creates_a_working_admin_login_and_prints_it():
+    output = seed()
+
+    user = get_user_model().objects.get(username="demo")
+    assert user.is_superuser and user.is_staff and user.is_active
+    assert user.check_password("demo-password-123")
+    assert "demo / demo-password-123" in output
+    assert "http://127.0.0.1:8000/admin/" in output
+
+
+def test_seed_demo_resets_the_demo_login_on_a_second_run():
+    seed()
+    user = get_user_model().objects.get(username="demo")
+    user.set_password("something-else-entirely")
+    user.is_superuser = False
+    user.save()
+
+    seed()
+
+    user.refresh_from_db()
+    assert user.is_superuser
+    assert user.check_password("demo-password-123")
+
+
+def test_seed_demo_keeps_the_owners_policy_edits_on_a_second_run():
+    seed()
+    variant = Variant.objects.get(sku="AT-CRD-CBL")
+    Variant.objects.filter(pk=variant.pk).update(backorder_limit=12, restock_date=None)
+
+    seed()
+
+    variant.refresh_from_db()
+    assert (variant.backorder_limit, variant.restock_date) == (12, None)
+
+
+def test_seed_demo_refuses_to_run_without_debug(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG=true"):
+        call_command("backorders_seed_demo", stdout=io.StringIO())
+
+    assert not Shop.objects.exists()
+    assert not get_user_model().objects.exists()
