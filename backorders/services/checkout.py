@@ -14,8 +14,9 @@ changed order (quantities edited, lines removed or added) adjusts its backorders
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -146,20 +147,19 @@ def order_record(
     version is returned unchanged.
     """
     _validate_lines(shop, lines)
+    defaults = {
+        "number": number,
+        "email": email,
+        "customer_name": customer_name,
+        "customer_locale": locale,
+        "source": Order.Source.PLATFORM if accepted else Order.Source.STORE,
+        "placed_at": placed_at,
+        "platform_updated_at": updated_at,
+    }
     try:
-        order, created = _order_get_or_create(
-            shop=shop,
-            platform_id=platform_id,
-            placed_at=placed_at,
-            accepted=accepted,
-            number=number,
-            email=email,
-            customer_name=customer_name,
-            locale=locale,
-            updated_at=updated_at,
-        )
+        order, created = _order_get_or_create(shop=shop, platform_id=platform_id, defaults=defaults)
     except IntegrityError:
-        # A concurrent call created it first; find it on the retry of the whole transaction.
+        # A concurrent call created it first (and has committed): continue as an update.
         order = Order.objects.select_for_update().get(shop=shop, platform_id=platform_id)
         created = False
     if not created:
@@ -237,25 +237,14 @@ def _validate_lines(shop: Shop, lines: Sequence[LineInput]) -> None:
         raise InvalidOrder(_("Unknown variant id(s) for this shop: %(ids)s.") % {"ids": unknown})
 
 
-def _order_get_or_create(*, shop: Shop, platform_id: int, **fields: object) -> tuple[Order, bool]:
+def _order_get_or_create(*, shop: Shop, platform_id: int, defaults: dict[str, Any]) -> tuple[Order, bool]:
+    """The order, locked; created from ``defaults`` if new (in a savepoint, so that losing an
+    insert race fails only that statement and the caller can carry on with the winner's row)."""
     order = Order.objects.select_for_update().filter(shop=shop, platform_id=platform_id).first()
     if order is not None:
         return order, False
-    from django.db import transaction
-
-    with transaction.atomic():  # a savepoint: a concurrent insert fails only this
-        order = Order.objects.create(
-            shop=shop,
-            platform_id=platform_id,
-            number=fields["number"],
-            email=fields["email"],
-            customer_name=fields["customer_name"],
-            customer_locale=fields["locale"],
-            source=Order.Source.PLATFORM if fields["accepted"] else Order.Source.STORE,
-            placed_at=fields["placed_at"],
-            platform_updated_at=fields["updated_at"],
-        )
-    return order, True
+    with transaction.atomic():
+        return Order.objects.create(shop=shop, platform_id=platform_id, **defaults), True
 
 
 def _lines_commit(
@@ -271,7 +260,8 @@ def _lines_commit(
     cover. Returns the backorders created (not those that grew)."""
     by_variant: dict[int, list[tuple[OrderLine, int]]] = {}
     for line, quantity in increases:
-        by_variant.setdefault(line.variant_id, []).append((line, quantity))
+        if line.variant_id is not None:
+            by_variant.setdefault(line.variant_id, []).append((line, quantity))
     created: list[Backorder] = []
     events: list[Event] = []
     for variant_id, items in by_variant.items():

@@ -161,9 +161,11 @@ def order_fulfill(
     """
     tracking = tracking or Tracking()
     lines = list(order.lines.exclude(variant=None).select_related("backorder"))
-    variants = variants_lock(line.variant_id for line in lines)
+    variants = variants_lock(line.variant_id for line in lines if line.variant_id is not None)
     order = Order.objects.select_for_update().get(pk=order.pk)
     for line in lines:
+        if line.variant_id is None:
+            continue
         units = line.quantity if shipped is None else shipped.get(line.platform_id, 0)
         if units <= 0:
             continue

@@ -55,10 +55,11 @@ def _first(*values: Any) -> Any:
 def policy_resolve(variant: Variant) -> Policy:
     """Resolve ``variant``'s policy; expects ``product`` and ``shop`` loaded (select_related)."""
     product, shop = variant.product, variant.shop
-    platform_mode = {
+    platform_modes: dict[str, str] = {
         Variant.InventoryPolicy.CONTINUE: BackorderMode.ALLOW,
         Variant.InventoryPolicy.DENY: BackorderMode.DENY,
-    }.get(variant.inventory_policy)
+    }
+    platform_mode = platform_modes.get(variant.inventory_policy)
     return Policy(
         mode=_first(variant.backorder_mode, product.backorder_mode, platform_mode, shop.backorder_mode),
         limit=_first(variant.backorder_limit, product.backorder_limit, shop.backorder_limit),

@@ -17,6 +17,7 @@ a variant's counters and to its backorders happen under that lock.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import F, Q, QuerySet, Sum, Value, Window
 from django.utils import timezone
@@ -148,7 +149,7 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> int:
     if units == 0:
         return 0
     need = F("quantity") - F("quantity_allocated")
-    receiving = list(
+    receiving: list[Any] = list(
         queue_waiting(variant)
         .annotate(need=need, before=Window(Sum(need), order_by=[F("queued_at").asc(), F("pk").asc()]) - need)
         .filter(before__lt=units)
