@@ -242,3 +242,40 @@ def test_staff_without_superuser_status_sees_no_shop_data(demo, client, django_u
     index = client.get(reverse("admin:index")).content.decode()
     assert "Backorders" not in index
     assert "Demo Store" not in index
+
+
+def test_a_restock_date_set_in_the_admin_moves_waiting_etas_as_that_user(demo, admin_client):
+    backorder = Backorder.objects.filter(status=Backorder.Status.WAITING).select_related("variant").first()
+    variant = backorder.variant
+    page = admin_client.get(url(Variant, "change", variant.pk))
+    data = posted_form(page) | {"restock_date": "2030-01-15", "handling_days": "2"}
+
+    assert admin_client.post(url(Variant, "change", variant.pk), data).status_code == 302
+
+    backorder.refresh_from_db()
+    assert (str(backorder.eta), backorder.eta_source) == ("2030-01-17", "manual")
+    event = backorder.events.get(kind=Event.Kind.ETA_CHANGED, eta_to=backorder.eta)
+    assert (event.actor_kind, event.actor_name) == ("admin", "admin")
+
+
+def test_cancel_action_cancels_through_the_service_and_reports_refusals(demo, admin_client):
+    waiting = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk").first()
+    from backorders.services.audit import Actor
+    from backorders.services.lifecycle import backorder_cancel
+
+    closed = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk")[1]
+    backorder_cancel(backorder=closed, actor=Actor.admin("someone"))
+
+    response = admin_client.post(
+        url(Backorder, "changelist"),
+        {"action": "cancel_backorders", "_selected_action": [waiting.pk, closed.pk]},
+        follow=True,
+    )
+
+    text = response.content.decode()
+    assert "1 backorder(s) cancelled." in text
+    assert "cannot be cancelled" in text
+    waiting.refresh_from_db()
+    assert waiting.status == Backorder.Status.CANCELLED
+    event = waiting.events.get(kind=Event.Kind.CANCELLED)
+    assert (event.actor_kind, event.actor_name, event.note) == ("admin", "admin", "Cancelled by the shop.")

@@ -2,7 +2,8 @@
 
 Platform data and stock counters are read-only: the platform adapter and the stock services own
 them. The policy fields (mode, limit, restock date, handling days, threshold, discontinued) are
-the owner's and are edited here as plain fields.
+the owner's: edits go through ``variant_set_policy``/``product_set_policy``, which move the ETAs
+of waiting customers and record who changed them.
 """
 
 from typing import Any
@@ -14,19 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
 from backorders.models import InventoryLevel, Location, Product, Variant
+from backorders.services.audit import Actor
+from backorders.services.catalog import POLICY_FIELDS, product_set_policy, variant_set_policy
 from backorders.services.eta import eta_estimate
 from backorders.services.policy import availability_state, policy_resolve
 
-POLICY_FIELDS = (
-    "backorder_mode",
-    "backorder_limit",
-    "restock_date",
-    "restock_note",
-    "handling_days",
-    "low_stock_threshold",
-    "discontinued",
-)
 COUNTER_FIELDS = ("available", "units_waiting", "units_allocated")
+
+
+def _policy_changes(obj: Product | Variant, form: Any) -> dict[str, Any]:
+    """The policy fields the owner changed in ``form`` (already validated), with their values."""
+    return {name: getattr(obj, name) for name in form.changed_data if name in POLICY_FIELDS}
 
 
 class VariantStateMixin:
@@ -118,6 +117,20 @@ class ProductAdmin(TenantAdmin):
     ]
     inlines = [VariantInline]
 
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        """Policy edits go through the service, which moves the ETAs of waiting customers."""
+        if changed := _policy_changes(obj, form):
+            product_set_policy(product=obj, actor=Actor.admin(request.user.get_username()), **changed)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        actor = Actor.admin(request.user.get_username())
+        # What Django's change message reads (the inline can neither add nor delete).
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
+        for variant_form in formset.forms:
+            if changed := _policy_changes(variant_form.instance, variant_form):
+                variant_set_policy(variant=variant_form.instance, actor=actor, **changed)
+                formset.changed_objects.append((variant_form.instance, list(changed)))
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return (
             super()
@@ -199,6 +212,11 @@ class VariantAdmin(VariantStateMixin, TenantAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
         return super().get_queryset(request).select_related("product", "shop")
+
+    def save_model(self, request: HttpRequest, obj: Variant, form: Any, change: bool) -> None:
+        """Policy edits go through the service, which moves the ETAs of waiting customers."""
+        if changed := _policy_changes(obj, form):
+            variant_set_policy(variant=obj, actor=Actor.admin(request.user.get_username()), **changed)
 
     @admin.display(description=_("effective policy"))
     def effective_policy(self, variant: Variant) -> str:

@@ -1,17 +1,22 @@
 """Orders, their backorders and the audit trail: read-only.
 
 Every change to these rows has consequences (stock moves, the queue advances, customers are
-told), so it happens only through the services; admin actions that call them come with the
-life-cycle issues.
+told), so it happens only through the services: the backorder list's actions (cancel, mark as
+shipped) call them as the admin user, and every change lands in the audit trail.
 """
 
-from django.contrib import admin
+from functools import partial
+from typing import Any
+
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from backorders.models import Backorder, Event, Order, OrderLine
+from backorders.services.audit import Actor
+from backorders.services.lifecycle import BackorderStateError, backorder_cancel, backorder_fulfill
 
 LINE_FIELDS = ("platform_id", "variant", "title", "sku", "quantity", "quantity_fulfilled")
 ORDER_BACKORDER_FIELDS = (
@@ -175,9 +180,38 @@ class BackorderAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
     inlines = [EventInline]
+    actions = ["cancel_backorders", "fulfil_backorders"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Backorder]:
         return super().get_queryset(request).select_related("order", "line", "variant__product", "shop")
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Backorder], service: Any, done: str) -> None:
+        """Call ``service`` for each selected backorder as this admin user; report per outcome."""
+        actor = Actor.admin(request.user.get_username())
+        succeeded, refused = 0, []
+        for backorder in queryset.order_by("pk"):
+            try:
+                service(backorder=backorder, actor=actor)
+                succeeded += 1
+            except BackorderStateError as error:
+                refused.append(f"{backorder}: {error}")
+        if succeeded:
+            self.message_user(request, done % {"n": succeeded}, messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Cancel selected backorders (units go to the next in line)"))
+    def cancel_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> None:
+        self._apply(
+            request,
+            queryset,
+            partial(backorder_cancel, reason=str(_("Cancelled by the shop."))),
+            str(_("%(n)d backorder(s) cancelled.")),
+        )
+
+    @admin.action(description=_("Mark selected backorders as shipped"))
+    def fulfil_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> None:
+        self._apply(request, queryset, backorder_fulfill, str(_("%(n)d backorder(s) marked as shipped.")))
 
 
 @admin.register(Event)

@@ -8,11 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backorders.models import Product, Shop, Variant
+from backorders.models import Backorder, Event, Location, Product, Shop, Variant
+from backorders.services.audit import Actor, event_build, events_record
+from backorders.services.eta import eta_refresh
+from backorders.services.locking import retrying_atomic, variants_lock
 
 
 @dataclass(frozen=True)
@@ -128,4 +132,139 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
         seen.append(variant.pk)
     if archive_missing_variants and data.variants:
         product.variants.exclude(pk__in=seen).update(is_archived=True, updated_at=timezone.now())
+    return product
+
+
+@transaction.atomic
+def shop_deactivate(*, shop: Shop) -> Shop:
+    """The shop uninstalled the app: mark it inactive (its webhooks are then refused, except the
+    privacy topics the platform still sends). Its data stays until the platform's shop redact."""
+    Shop.objects.filter(pk=shop.pk, is_active=True).update(is_active=False, updated_at=timezone.now())
+    shop.is_active = False
+    return shop
+
+
+@transaction.atomic
+def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> Location:
+    """The shop's location with the platform's ``platform_id``, created if new.
+
+    A shop whose stock we counted before the platform named any location has one location
+    without a platform id (``stock.location_default``); the first platform location seen takes
+    that row over, so that its units are not counted twice (a single-location shop, the common
+    case, then ends up with exactly one location).
+    """
+    location = Location.objects.filter(shop=shop, platform_id=platform_id).first()
+    if location is not None:
+        return location
+    if not Location.objects.filter(shop=shop, platform_id__isnull=False).exists():
+        unnamed = list(Location.objects.select_for_update().filter(shop=shop, platform_id__isnull=True)[:2])
+        if len(unnamed) == 1:
+            unnamed[0].platform_id = platform_id
+            unnamed[0].save(update_fields=["platform_id"])
+            return unnamed[0]
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent insert fails only this
+            return Location.objects.create(
+                shop=shop, platform_id=platform_id, name=(name or f"Location {platform_id}")[:255]
+            )
+    except IntegrityError:
+        return Location.objects.get(shop=shop, platform_id=platform_id)
+
+
+def _backorders_flag(*, variant_ids: list[int], reason: str, actor: Actor) -> int:
+    """Flag the open backorders of ``variant_ids`` for the owner (the variants are locked)."""
+    backorders = list(
+        Backorder.objects.filter(variant_id__in=variant_ids, status__in=Backorder.Status.open()).exclude(
+            flagged=True, flag_reason=reason[:255]
+        )
+    )
+    if backorders:
+        Backorder.objects.filter(pk__in=[bo.pk for bo in backorders]).update(
+            flagged=True, flag_reason=reason[:255], updated_at=timezone.now()
+        )
+        events_record(
+            event_build(backorder=bo, kind=Event.Kind.FLAGGED, actor=actor, note=reason) for bo in backorders
+        )
+    return len(backorders)
+
+
+@retrying_atomic
+def product_archive(*, product: Product, actor: Actor, reason: str = "") -> Product:
+    """The product is gone from the platform: archive it and its variants (never delete them:
+    their backorders and history stay) and flag every open backorder of its variants for the
+    owner, who decides whether to cancel or fulfil them. Archiving twice changes nothing more."""
+    reason = reason or "The product was deleted on the platform."
+    variant_ids = list(Variant.objects.filter(product=product).values_list("pk", flat=True))
+    variants_lock(variant_ids)
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    now = timezone.now()
+    if product.status != Product.Status.ARCHIVED:
+        product.status = Product.Status.ARCHIVED
+        product.save(update_fields=["status", "updated_at"])
+    Variant.objects.filter(pk__in=variant_ids, is_archived=False).update(is_archived=True, updated_at=now)
+    _backorders_flag(variant_ids=variant_ids, reason=reason, actor=actor)
+    return product
+
+
+@retrying_atomic
+def variant_set_tracked(*, variant: Variant, tracked: bool, actor: Actor) -> Variant:
+    """Record whether the platform tracks the variant's stock. An untracked variant is never
+    backordered (it is always sellable); its open backorders are flagged for the owner."""
+    variant = variants_lock([variant.pk])[variant.pk]
+    if variant.inventory_tracked != tracked:
+        variant.inventory_tracked = tracked
+        variant.save(update_fields=["inventory_tracked", "updated_at"])
+    if not tracked:
+        _backorders_flag(
+            variant_ids=[variant.pk], reason="Stock is no longer tracked on the platform.", actor=actor
+        )
+    return variant
+
+
+POLICY_FIELDS = (
+    "backorder_mode",
+    "backorder_limit",
+    "restock_date",
+    "restock_note",
+    "handling_days",
+    "low_stock_threshold",
+    "discontinued",
+)
+
+
+def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
+    """Set the owner's policy ``changes`` on ``obj`` after validating them; returns the fields."""
+    if unknown := sorted(set(changes) - set(POLICY_FIELDS)):
+        raise ValueError(f"Not a policy field: {', '.join(unknown)} (known: {', '.join(POLICY_FIELDS)}).")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.clean_fields(exclude=[f.name for f in obj._meta.fields if f.name not in changes])
+    return list(changes)
+
+
+@retrying_atomic
+def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Variant:
+    """Set the owner's policy overrides of ``variant`` (``None``/"" = inherit again).
+
+    Validates first (``ValidationError``, nothing written). The ETAs of its waiting customers
+    move with a new restock date or handling time, each with an ``eta_changed`` event.
+    """
+    variant = variants_lock([variant.pk])[variant.pk]
+    fields = _policy_apply(variant, changes)
+    variant.save(update_fields=[*fields, "updated_at"])
+    eta_refresh(variant=variant, actor=actor)
+    return variant
+
+
+@retrying_atomic
+def product_set_policy(*, product: Product, actor: Actor, **changes: Any) -> Product:
+    """Set the owner's product-level policy (inherited by variants without their own) and move
+    the ETAs of every waiting customer of its variants accordingly."""
+    variants = variants_lock(product.variants.values_list("pk", flat=True))
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    fields = _policy_apply(product, changes)
+    product.save(update_fields=[*fields, "updated_at"])
+    for variant in variants.values():
+        variant.product = product
+        eta_refresh(variant=variant, actor=actor)
     return product
