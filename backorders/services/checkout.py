@@ -146,7 +146,13 @@ def order_record(
     replays and out-of-order deliveries harmless: an order already stored at that or a newer
     version is returned unchanged.
     """
-    _validate_lines(shop, lines)
+    _validate_lines(lines)
+    # Lock order: variants (by primary key), then the order, as every service does.
+    wanted = {line.variant_id for line in lines if line.variant_id is not None}
+    stored = OrderLine.objects.filter(order__shop=shop, order__platform_id=platform_id).exclude(variant=None)
+    variants = variants_lock(wanted | set(stored.values_list("variant_id", flat=True)), shop=shop)
+    if unknown := sorted(wanted - set(variants)):
+        raise InvalidOrder(_("Unknown variant id(s) for this shop: %(ids)s.") % {"ids": unknown})
     defaults = {
         "number": number,
         "email": email,
@@ -171,8 +177,8 @@ def order_record(
             and updated_at <= order.platform_updated_at
         ):
             return order
-    variants = variants_lock(line.variant_id for line in lines if line.variant_id)
-    if not created:
+        # A line added by a change that committed since the read above: lock its variant too
+        # (out of order, but rare; a deadlock it could cause is retried).
         variants |= variants_lock(
             order.lines.exclude(variant=None)
             .exclude(variant_id__in=variants)
@@ -224,17 +230,13 @@ def order_record(
     return order
 
 
-def _validate_lines(shop: Shop, lines: Sequence[LineInput]) -> None:
+def _validate_lines(lines: Sequence[LineInput]) -> None:
     ids = [line.platform_id for line in lines]
     if len(ids) != len(set(ids)):
         raise InvalidOrder(_("Each order line needs its own line id; %(ids)s repeat.") % {"ids": ids})
     for line in lines:
         if line.quantity < 0:
             raise InvalidOrder(_("Line %(id)s: quantity cannot be negative.") % {"id": line.platform_id})
-    variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
-    known = set(Variant.objects.filter(shop=shop, pk__in=variant_ids).values_list("pk", flat=True))
-    if unknown := sorted(variant_ids - known):
-        raise InvalidOrder(_("Unknown variant id(s) for this shop: %(ids)s.") % {"ids": unknown})
 
 
 def _order_get_or_create(*, shop: Shop, platform_id: int, defaults: dict[str, Any]) -> tuple[Order, bool]:

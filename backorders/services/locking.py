@@ -11,7 +11,7 @@ from django.db import OperationalError, transaction
 from django.db.models import QuerySet
 
 from backorders.conf import get_setting
-from backorders.models import Variant
+from backorders.models import Shop, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,13 @@ def retrying_atomic(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def variants_lock(variant_ids: Iterable[int]) -> dict[int, Variant]:
-    """Lock the variants in primary-key order (so two transactions never deadlock on them)."""
+def variants_lock(variant_ids: Iterable[int], *, shop: Shop | None = None) -> dict[int, Variant]:
+    """Lock the variants in primary-key order (so two transactions never deadlock on them).
+
+    Every service that changes stock, an order or a backorder locks the variants first, then the
+    order, then backorders. With ``shop``, variants of other shops are left out (the caller
+    compares what it asked for with what it got).
+    """
     ids = sorted(set(variant_ids))
     if not ids:
         return {}
@@ -67,4 +72,6 @@ def variants_lock(variant_ids: Iterable[int]) -> dict[int, Variant]:
         .filter(pk__in=ids)
         .order_by("pk")
     )
+    if shop is not None:
+        locked = locked.filter(shop=shop)
     return {variant.pk: variant for variant in locked}

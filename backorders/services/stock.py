@@ -19,7 +19,7 @@ a variant's counters and to its backorders happen under that lock.
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Sum, Value, Window
+from django.db.models import F, Q, QuerySet, Subquery, Sum, Value, Window
 from django.utils import timezone
 
 from backorders.models import Backorder, Event, InventoryLevel, Location, Shop, Variant
@@ -71,13 +71,19 @@ def stock_adjust(*, variant: Variant, delta: int, as_of: datetime | None = None)
     """
     if delta == 0:
         return False
-    level = _level_for_update(variant, None)
-    if as_of is not None and level.platform_updated_at is not None and level.platform_updated_at >= as_of:
-        return False
-    InventoryLevel.objects.filter(pk=level.pk).update(
-        available=F("available") + delta, updated_at=timezone.now()
-    )
-    Variant.objects.filter(pk=variant.pk).update(available=F("available") + delta, updated_at=timezone.now())
+    now = timezone.now()
+    # The variant's first level, in one statement (the variant lock serialises writes to its levels).
+    first = InventoryLevel.objects.filter(variant=variant).order_by("location_id").values("pk")[:1]
+    level = InventoryLevel.objects.filter(pk=Subquery(first))
+    if as_of is not None:
+        level = level.filter(Q(platform_updated_at__isnull=True) | Q(platform_updated_at__lt=as_of))
+    if not level.update(available=F("available") + delta, updated_at=now):
+        # Either the platform's level already counts this change, or the variant has no level yet.
+        if InventoryLevel.objects.filter(variant=variant).exists():
+            return False
+        created = _level_for_update(variant, None)
+        InventoryLevel.objects.filter(pk=created.pk).update(available=delta, updated_at=now)
+    Variant.objects.filter(pk=variant.pk).update(available=F("available") + delta, updated_at=now)
     variant.available += delta
     return True
 
