@@ -9,4 +9,5 @@ class BackordersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from backorders import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks, and connects anymail's tracking signal to the outbox.
+        from backorders import checks, receivers  # noqa: F401

@@ -21,6 +21,45 @@ DEFAULTS: dict[str, Any] = {
     "TRANSACTION_RETRIES": 5,
     # Domain suffix a shop's platform domain must end with; "" accepts any valid host name.
     "SHOP_DOMAIN_SUFFIX": "",
+    # --- Customer emails (services.notifications, services.outbox) ---
+    # Absolute base URL of links in emails (self-service page, unsubscribe); "" = settings.SITE_URL.
+    "SITE_URL": "",
+    # Seconds a self-service link stays valid (scoped to one order); expired links offer a fresh one.
+    "SELF_SERVICE_LINK_MAX_AGE": 180 * 24 * 60 * 60,
+    # Customers are emailed when their ETA moves by more than this many days (Shop may override).
+    "ETA_CHANGE_THRESHOLD_DAYS": 2,
+    # A delay of more than this many days past the promised ETA adds the shop's apology incentive.
+    "APOLOGY_THRESHOLD_DAYS": 14,
+    # Days after shipping to send the follow-up email; 0 = none (Shop may override).
+    "FOLLOWUP_DAYS": 0,
+    # Seconds an email may stay "sending" before it is marked "unknown" for the owner to decide
+    # (longer than the task's hard time limit, so that a live send is never declared lost).
+    "EMAIL_SENDING_TIMEOUT": 15 * 60,
+    # Seconds a pending email waits for its task before the periodic sweeper enqueues it again.
+    "EMAIL_SWEEP_AFTER": 60,
+    # Most pending emails the sweeper enqueues per run.
+    "EMAIL_SWEEP_BATCH": 1000,
+    # Attempts (provider unreachable, 429, 5xx) before an email is marked failed.
+    "EMAIL_MAX_ATTEMPTS": 8,
+    # Most emails one send task sends in turn (a transaction's rows, the sweeper's backlog).
+    "EMAIL_SEND_BATCH": 50,
+    # --- Platform webhooks (platforms.shopify, services.webhooks) ---
+    # Largest webhook body accepted, in bytes; a larger one is answered 413 before it is read.
+    "WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,
+    # Processing attempts of one delivery (errors retried with exponential backoff) before it is
+    # marked failed; a payload that is invalid for its topic is rejected at once, never retried.
+    "WEBHOOK_MAX_ATTEMPTS": 5,
+    # Seconds a delivery may wait for its task before the periodic sweeper enqueues it again.
+    "WEBHOOK_SWEEP_AFTER": 60,
+    # Seconds a delivery may stay "processing" before it counts as abandoned (a worker died):
+    # longer than the task's hard time limit, so that a live run is never processed twice.
+    "WEBHOOK_PROCESSING_TIMEOUT": 10 * 60,
+    # Most deliveries the sweeper enqueues per run.
+    "WEBHOOK_SWEEP_BATCH": 1000,
+    # Days processed and ignored deliveries are kept (the de-duplication window: the platform
+    # retries for hours and may deliver a day late); failed and rejected ones are kept until the
+    # owner deletes them. Inventory facts for unknown items are dropped after the same time.
+    "WEBHOOK_RETENTION_DAYS": 30,
 }
 
 
@@ -31,5 +70,7 @@ class UnknownSetting(KeyError):
 def get_setting(name: str) -> Any:
     """Return ``settings.BACKORDERS[name]`` if set, else its documented default."""
     if name not in DEFAULTS:
-        raise UnknownSetting(f"BACKORDERS has no setting named {name!r}; known: {', '.join(sorted(DEFAULTS))}.")
+        raise UnknownSetting(
+            f"BACKORDERS has no setting named {name!r}; known: {', '.join(sorted(DEFAULTS))}."
+        )
     return getattr(settings, "BACKORDERS", {}).get(name, DEFAULTS[name])

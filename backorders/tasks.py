@@ -1,6 +1,10 @@
 """Celery tasks: thin wrappers that import a service inside their body and call it."""
 
+import random
+
 from celery import shared_task
+
+from backorders.mail import ProviderNotReached
 
 
 @shared_task(acks_late=True)
@@ -9,3 +13,97 @@ def stock_reconcile_task() -> int:
     from backorders.services.reconcile import stock_reconcile
 
     return len(stock_reconcile())
+
+
+# --- Customer emails (services.outbox, services.notifications) ---
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ProviderNotReached,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+)
+def notification_send_task(notification_id: int) -> str:
+    """Send one outbox email at most once; retried with backoff only when the provider provably
+    was not reached (the row is claimed before the provider is called)."""
+    from backorders.services.outbox import notification_send
+
+    return notification_send(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def notifications_send_task(notification_ids: list[int]) -> dict[str, int]:
+    """Send several outbox emails in turn, each at most once. One the provider did not take
+    (unreachable, 429, 5xx) goes on alone as ``notification_send_task`` with its backoff."""
+    from backorders.services.outbox import notifications_send
+
+    result = notifications_send(notification_ids=notification_ids)
+    for pk in result.pop("retry"):
+        notification_send_task.apply_async((pk,), countdown=random.uniform(1, 5))
+    return result
+
+
+@shared_task(acks_late=True)
+def notifications_sweep_task() -> dict[str, int]:
+    """Every minute: enqueue emails left pending (broker down, lost task, follow-up now due) and
+    mark emails stuck in "sending" as unknown."""
+    from backorders.services.outbox import notifications_sweep
+
+    return notifications_sweep()
+
+
+@shared_task(acks_late=True)
+def owner_digests_task() -> int:
+    """Daily: plan each active shop's owner digest; returns how many were planned."""
+    from backorders.services.notifications import owner_digests_plan
+
+    return len(owner_digests_plan())
+
+
+# --- Platform webhooks (services.webhooks, platforms.shopify) ---
+
+
+# The delivery row decides when to stop (WEBHOOK_MAX_ATTEMPTS marks it failed): the service
+# raises only when the row is back to "received" for another attempt, or when the database
+# failed before the row was claimed. Both are safe to retry: the claim is one conditional UPDATE.
+# Backoff: 2, 4, 8, … s capped at 60 s (never longer than the sweeper's pick-up delay).
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def webhook_delivery_process_task(delivery_id: int) -> str:
+    """Process one stored webhook delivery (claimed first, so never twice at the same time)."""
+    from backorders.services.webhooks import webhook_delivery_process
+
+    return webhook_delivery_process(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_dispatch_task(delivery_ids: list[int]) -> int:
+    """Fan a batch of new deliveries (one message from a web process) out to one task each."""
+    from backorders.services.webhooks import webhook_deliveries_enqueue
+
+    return webhook_deliveries_enqueue(delivery_ids=delivery_ids)
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_sweep_task() -> int:
+    """Every minute: enqueue deliveries left waiting (broker down, lost task, dead worker)."""
+    from backorders.services.webhooks import webhook_deliveries_sweep
+
+    return webhook_deliveries_sweep()
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_prune_task() -> int:
+    """Daily: delete processed deliveries past WEBHOOK_RETENTION_DAYS."""
+    from backorders.services.webhooks import webhook_deliveries_prune
+
+    return webhook_deliveries_prune()

@@ -1,4 +1,28 @@
 """The app's URLs; a host project includes them with ``path("", include("backorders.urls"))``."""
 
+from django.urls import path
+
+from backorders.platforms.shopify import views as shopify
+from backorders.selfservice import views as selfservice
+
 app_name = "backorders"
 urlpatterns: list = []
+
+# The customer's self-service pages (signed links from emails).
+urlpatterns += [
+    path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
+    path(
+        "backorders/order/<str:token>/cancel/<int:backorder_id>/",
+        selfservice.order_cancel,
+        name="selfservice_cancel",
+    ),
+    path("backorders/order/<str:token>/renew/", selfservice.order_link_renew, name="selfservice_renew"),
+    path("backorders/unsubscribe/<str:token>/", selfservice.unsubscribe, name="unsubscribe"),
+]
+
+# Platform webhooks, with and without the trailing slash: the platform counts a redirect as a
+# failure, so neither form may ever be redirected (APPEND_SLASH) to the other.
+urlpatterns += [
+    path("webhooks/shopify", shopify.shopify_webhook, name="shopify_webhook"),
+    path("webhooks/shopify/", shopify.shopify_webhook),
+]

@@ -72,7 +72,10 @@ TEMPLATES = [
 
 # Database: SQLite under var/ is the embedded default; PostgreSQL in production.
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (checked before reuse): a new PostgreSQL connection per request or per
+# task would cost more than most of them.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing at once; IMMEDIATE avoids lock upgrades.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -131,6 +134,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes the database connection around every task unless told to reuse it.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30.0
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
@@ -157,6 +162,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "backorders-stock-reconcile": {
         "task": "backorders.tasks.stock_reconcile_task",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "backorders-webhook-sweep": {
+        "task": "backorders.tasks.webhook_deliveries_sweep_task",
+        "schedule": 60.0,
+    },
+    "backorders-webhook-prune": {
+        "task": "backorders.tasks.webhook_deliveries_prune_task",
+        "schedule": crontab(hour=4, minute=7),
+    },
+    # Customer emails: send what is left pending (broker down, lost task, follow-ups now due) and
+    # mark emails stuck in "sending" as unknown.
+    "backorders-notifications-sweep": {
+        "task": "backorders.tasks.notifications_sweep_task",
+        "schedule": 60.0,
+    },
+    # The owner's daily digest (new backorders, overdue ETAs, flagged lines, failed deliveries).
+    "backorders-owner-digests": {
+        "task": "backorders.tasks.owner_digests_task",
+        "schedule": crontab(hour=6, minute=30),
     },
 }
 

@@ -1,16 +1,24 @@
 from backorders.models.catalog import InventoryLevel, Location, Product, Variant
+from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Event, Order, OrderLine
 from backorders.models.shops import BackorderMode, Shop
+from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
 __all__ = [
     "Backorder",
     "BackorderMode",
+    "CustomerDataRequest",
     "Event",
     "InventoryLevel",
     "Location",
+    "Notification",
+    "NotificationItem",
     "Order",
     "OrderLine",
+    "PendingInventory",
     "Product",
     "Shop",
+    "Suppression",
     "Variant",
+    "WebhookDelivery",
 ]

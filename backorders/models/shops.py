@@ -7,6 +7,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backorders.conf import get_setting
+
 # A platform domain is a lower-case host name such as "name.myshopify.com".
 domain_validator = RegexValidator(
     r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
@@ -69,6 +71,47 @@ class Shop(models.Model):
         _("low-stock threshold"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
 
+    # Customer emails (services.notifications). Empty numbers inherit the BACKORDERS setting.
+    eta_change_threshold_days = models.PositiveSmallIntegerField(
+        _("ETA change threshold (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Customers are emailed when their ETA moves by more than this many days. "
+            "Empty: the ETA_CHANGE_THRESHOLD_DAYS setting (2)."
+        ),
+    )
+    apology_threshold_days = models.PositiveSmallIntegerField(
+        _("apology threshold (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A delay of more than this many days past the ETA promised at checkout includes the "
+            "apology incentive. Empty: the APOLOGY_THRESHOLD_DAYS setting (14)."
+        ),
+    )
+    apology_incentive = models.TextField(
+        _("apology incentive"),
+        blank=True,
+        help_text=_(
+            "Shown in long-delay emails, e.g. “Use code SORRY10 for 10 percent off your next order.”"
+        ),
+    )
+    followup_days = models.PositiveSmallIntegerField(
+        _("follow-up after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after shipping to ask whether all is well; 0: no follow-up. "
+            "Empty: the FOLLOWUP_DAYS setting (0)."
+        ),
+    )
+    cancellation_payment_text = models.TextField(
+        _("payment note in cancellation emails"),
+        blank=True,
+        help_text=_("What happens to the payment. Empty: “Any payment for the cancelled items is refunded.”"),
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +119,13 @@ class Shop(models.Model):
         ordering = ["domain"]
         verbose_name = _("shop")
         verbose_name_plural = _("shops")
+
+    def clean(self) -> None:
+        suffix = get_setting("SHOP_DOMAIN_SUFFIX")
+        if suffix and self.domain and not self.domain.endswith(suffix):
+            raise ValidationError(
+                {"domain": _("The platform domain must end with %(suffix)s.") % {"suffix": suffix}}
+            )
 
     def __str__(self) -> str:
         return self.name or self.domain

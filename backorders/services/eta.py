@@ -90,8 +90,8 @@ def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
         )
         for bo in touched
     )
-    for bo in touched:
-        notifications.backorder_eta_changed(backorder=bo, old_eta=old[bo.pk], actor=actor)
+    if touched:
+        notifications.backorders_eta_changed(backorders=touched, old_etas=old, actor=actor)
     return touched
 
 

@@ -160,6 +160,7 @@ def order_fulfill(
     shipped in full, its backorder is fulfilled.
     """
     tracking = tracking or Tracking()
+    tracking_given = any((tracking.company, tracking.number, tracking.url))
     lines = list(order.lines.exclude(variant=None).select_related("backorder"))
     variants = variants_lock(line.variant_id for line in lines if line.variant_id is not None)
     order = Order.objects.select_for_update().get(pk=order.pk)
@@ -173,13 +174,26 @@ def order_fulfill(
         if fulfilled != line.quantity_fulfilled:
             OrderLine.objects.filter(pk=line.pk).update(quantity_fulfilled=fulfilled)
         backorder = getattr(line, "backorder", None)
-        if backorder is None or backorder.status not in Backorder.Status.open():
+        if backorder is None or backorder.status == Backorder.Status.CANCELLED:
+            continue
+        if backorder.status == Backorder.Status.FULFILLED:
+            if tracking_given and (tracking.company, tracking.number, tracking.url) != (
+                backorder.tracking_company,
+                backorder.tracking_number,
+                backorder.tracking_url,
+            ):  # a fulfilment update with new tracking: shown, no new status
+                Backorder.objects.filter(pk=backorder.pk).update(
+                    tracking_company=tracking.company[:255],
+                    tracking_number=tracking.number[:255],
+                    tracking_url=tracking.url[:1000],
+                    updated_at=timezone.now(),
+                )
             continue
         if fulfilled >= line.quantity:
             _fulfil_locked(
                 backorder=backorder, variant=variants[line.variant_id], tracking=tracking, actor=actor
             )
-        elif any((tracking.company, tracking.number, tracking.url)):
+        elif tracking_given:
             Backorder.objects.filter(pk=backorder.pk).update(
                 tracking_company=tracking.company[:255],
                 tracking_number=tracking.number[:255],

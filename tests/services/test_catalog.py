@@ -86,3 +86,11 @@ def test_shop_upsert_validates_before_writing(db):
         shop_upsert(domain="not a domain", name="X", owner_email="nope")
     assert {"domain", "owner_email"} <= set(error.value.message_dict)
     assert not Shop.objects.exists()
+
+
+def test_shop_domain_suffix_setting_is_enforced(db, settings):
+    settings.BACKORDERS = {"SHOP_DOMAIN_SUFFIX": ".myshopify.com"}
+    with pytest.raises(ValidationError, match="must end with .myshopify.com"):
+        shop_upsert(domain="shop.example.com", name="X", owner_email="o@example.com")
+    shop, created = shop_upsert(domain="shop.myshopify.com", name="X", owner_email="o@example.com")
+    assert created and not Shop.objects.filter(domain="shop.example.com").exists()

@@ -1,0 +1,204 @@
+"""Orders and fulfilments."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from backorders.platforms.shopify.payloads.fields import (
+    PayloadError,
+    _where,
+    as_datetime,
+    as_id,
+    as_int,
+    as_list,
+    as_object,
+    as_optional_id,
+    as_optional_int,
+    as_str,
+    required,
+)
+
+
+@dataclass(frozen=True)
+class TrackingData:
+    company: str = ""
+    number: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLineData:
+    platform_id: int
+    variant_id: int | None  # the platform's variant id; None: custom item or deleted product
+    quantity: int  # current quantity (after edits and removals)
+    shipped: int  # units shipped so far, as far as the payload says (0 when it does not)
+    title: str
+    sku: str
+    product_exists: bool
+
+
+@dataclass(frozen=True)
+class OrderData:
+    platform_id: int
+    number: str
+    email: str
+    customer_name: str
+    locale: str
+    placed_at: datetime
+    updated_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    lines: tuple[OrderLineData, ...]
+    tracking: TrackingData = field(default_factory=TrackingData)
+
+
+@dataclass(frozen=True)
+class FulfillmentLineData:
+    platform_id: int
+    quantity: int  # units in this fulfilment
+    fulfillable_quantity: int | None  # units of the order line still to ship after it
+
+
+@dataclass(frozen=True)
+class FulfillmentData:
+    platform_id: int
+    order_id: int
+    status: str
+    tracking: TrackingData
+    lines: tuple[FulfillmentLineData, ...]
+
+
+def _first_str(data: Mapping[str, Any], single: str, plural: str, path: str) -> str:
+    value = as_str(data.get(single), _where(path, single))
+    if not value:
+        many = as_list(data.get(plural), _where(path, plural))
+        value = next((as_str(item, f"{_where(path, plural)}[]") for item in many if item), "")
+    return value
+
+
+def tracking_data(data: Mapping[str, Any], path: str = "") -> TrackingData:
+    return TrackingData(
+        company=as_str(data.get("tracking_company"), _where(path, "tracking_company")),
+        number=_first_str(data, "tracking_number", "tracking_numbers", path),
+        url=_first_str(data, "tracking_url", "tracking_urls", path),
+    )
+
+
+def _line_title(data: Mapping[str, Any], path: str) -> str:
+    title = as_str(data.get("title"), f"{path}.title") or as_str(data.get("name"), f"{path}.name")
+    variant_title = as_str(data.get("variant_title"), f"{path}.variant_title")
+    if variant_title and variant_title != "Default Title" and variant_title not in title:
+        title = f"{title} — {variant_title}" if title else variant_title
+    return title
+
+
+def order_line(data: Any, path: str, *, cancelled: bool) -> OrderLineData:
+    data = as_object(data, path)
+    ordered = as_int(required(data, "quantity", path), f"{path}.quantity")
+    current = as_optional_int(data.get("current_quantity"), f"{path}.current_quantity")
+    quantity = ordered if current is None else current
+    if quantity < 0:
+        raise PayloadError(f"{path}.quantity cannot be negative.")
+    fulfillable = as_optional_int(data.get("fulfillable_quantity"), f"{path}.fulfillable_quantity")
+    status = as_str(data.get("fulfillment_status"), f"{path}.fulfillment_status")
+    if cancelled:
+        shipped = 0  # a cancelled order's lines are no longer fulfillable: that is not shipping
+    elif fulfillable is not None:
+        shipped = max(0, quantity - fulfillable)
+    else:
+        shipped = quantity if status == "fulfilled" else 0
+    product_exists = data.get("product_exists")
+    return OrderLineData(
+        platform_id=as_id(required(data, "id", path), f"{path}.id"),
+        variant_id=as_optional_id(data.get("variant_id"), f"{path}.variant_id"),
+        quantity=quantity,
+        shipped=shipped,
+        title=_line_title(data, path)[:255],
+        sku=as_str(data.get("sku"), f"{path}.sku")[:255],
+        product_exists=product_exists is not False,
+    )
+
+
+def _customer_name(data: Mapping[str, Any]) -> str:
+    for key in ("customer", "billing_address", "shipping_address"):
+        person = data.get(key)
+        if isinstance(person, dict):
+            name = " ".join(
+                as_str(person.get(part), f"{key}.{part}").strip() for part in ("first_name", "last_name")
+            ).strip()
+            if name:
+                return name
+    return ""
+
+
+def order_data(payload: Any, *, fallback_updated_at: datetime | None = None) -> OrderData:
+    """``orders/create``, ``orders/updated``, ``orders/cancelled``, ``orders/fulfilled``: the order."""
+    data = as_object(payload, "")
+    raw_customer = data.get("customer")
+    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
+    placed_at = as_datetime(data.get("created_at"), "created_at") or as_datetime(
+        data.get("processed_at"), "processed_at"
+    )
+    if placed_at is None:
+        raise PayloadError("created_at is missing.")
+    cancelled_at = as_datetime(data.get("cancelled_at"), "cancelled_at")
+    number = as_str(data.get("name"), "name") or as_str(data.get("order_number"), "order_number")
+    fulfillments = as_list(data.get("fulfillments"), "fulfillments")
+    last_fulfillment = next(
+        (
+            item
+            for item in reversed(fulfillments)
+            if isinstance(item, dict) and item.get("status") in (None, "success")
+        ),
+        None,
+    )
+    return OrderData(
+        platform_id=as_id(required(data, "id"), "id"),
+        number=number[:64],
+        email=(
+            as_str(data.get("email"), "email")
+            or as_str(data.get("contact_email"), "contact_email")
+            or as_str(customer.get("email"), "customer.email")
+        )[:254],
+        customer_name=_customer_name(data)[:255],
+        locale=as_str(data.get("customer_locale"), "customer_locale")[:20],
+        placed_at=placed_at,
+        updated_at=as_datetime(data.get("updated_at"), "updated_at") or fallback_updated_at,
+        cancelled_at=cancelled_at,
+        cancel_reason=as_str(data.get("cancel_reason"), "cancel_reason")[:255],
+        lines=tuple(
+            order_line(item, f"line_items[{i}]", cancelled=cancelled_at is not None)
+            for i, item in enumerate(as_list(required(data, "line_items"), "line_items"))
+        ),
+        tracking=(
+            tracking_data(last_fulfillment, "fulfillments[]")
+            if last_fulfillment is not None
+            else TrackingData()
+        ),
+    )
+
+
+def fulfillment_data(payload: Any) -> FulfillmentData:
+    """``fulfillments/create`` and ``fulfillments/update``: one shipment of an order's lines."""
+    data = as_object(payload, "")
+    lines = []
+    for i, item in enumerate(as_list(data.get("line_items"), "line_items")):
+        path = f"line_items[{i}]"
+        item = as_object(item, path)
+        lines.append(
+            FulfillmentLineData(
+                platform_id=as_id(required(item, "id", path), f"{path}.id"),
+                quantity=as_int(required(item, "quantity", path), f"{path}.quantity"),
+                fulfillable_quantity=as_optional_int(
+                    item.get("fulfillable_quantity"), f"{path}.fulfillable_quantity"
+                ),
+            )
+        )
+    return FulfillmentData(
+        platform_id=as_id(required(data, "id"), "id"),
+        order_id=as_id(required(data, "order_id"), "order_id"),
+        status=as_str(data.get("status"), "status"),
+        tracking=tracking_data(data),
+        lines=tuple(lines),
+    )

@@ -1,0 +1,163 @@
+"""The webhook endpoint: verify, record, answer. Processing happens later, in a Celery task.
+
+The platform waits 5 s at most and counts anything but a 2xx as a failure (a 3xx included: the URL
+is mounted with and without a trailing slash, so that no redirect ever answers it). Answers:
+
+* 200: stored (or already stored: a duplicate changes nothing), or a topic we ignore;
+* 400: signed, but the body is not a JSON object (stored as ``rejected``: retrying cannot help);
+* 401: a required header is missing, the shop is unknown or inactive, or the signature does not
+  verify; nothing is written (a per-reason count is kept, see ``verification``);
+* 405: not a POST; 413: body over WEBHOOK_MAX_BODY_BYTES;
+* 503: the database is unavailable, so that the platform retries later.
+"""
+
+import json
+import logging
+from datetime import datetime
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+
+from backorders.conf import get_setting
+from backorders.models import WebhookDelivery
+from backorders.platforms.shopify.handlers import PRIVACY_TOPICS, topic_handled
+from backorders.platforms.shopify.verification import (
+    rejection_record,
+    webhook_secrets,
+    webhook_signature_valid,
+)
+from backorders.services.webhooks import shop_credentials, webhook_delivery_receive, webhook_delivery_record
+
+logger = logging.getLogger(__name__)
+
+# Header names without their prefix: the classic webhooks send "X-Shopify-…", the newer event
+# deliveries "Shopify-…"; either is accepted.
+REQUIRED_HEADERS = ("Topic", "Hmac-Sha256", "Shop-Domain", "API-Version", "Webhook-Id")
+UNKNOWN_SHOP = "No shop with this domain is connected."
+BAD_SIGNATURE = "The signature does not verify."
+NOT_AN_OBJECT = "The body is not a JSON object."
+
+
+def _header(request: HttpRequest, name: str) -> str:
+    return (request.headers.get(f"X-Shopify-{name}") or request.headers.get(f"Shopify-{name}") or "").strip()
+
+
+def _refuse(
+    status: int, reason: str, message: str, *, shop_domain: str = "", topic: str = ""
+) -> HttpResponse:
+    rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
+    return JsonResponse({"error": reason, "detail": message}, status=status)
+
+
+def _unavailable(exc: Exception) -> HttpResponse:
+    logger.error("webhook answered 503, database unavailable: %s", exc)
+    response = JsonResponse(
+        {"error": "unavailable", "detail": "The database is unavailable; deliver again later."}, status=503
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
+@csrf_exempt
+def shopify_webhook(request: HttpRequest) -> HttpResponse:
+    """Receive one platform webhook (see the module docstring for every answer)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    limit = get_setting("WEBHOOK_MAX_BODY_BYTES")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:  # refused before reading a byte of it
+        return _refuse(413, "too_large", f"The body is larger than {limit} bytes.")
+
+    values = {name: _header(request, name) for name in REQUIRED_HEADERS}
+    topic, signature, domain = values["Topic"], values["Hmac-Sha256"], values["Shop-Domain"].lower()
+    if missing := [name for name, value in values.items() if not value]:
+        return _refuse(
+            401,
+            "missing_header",
+            "Missing header(s): " + ", ".join(f"X-Shopify-{name}" for name in missing) + ".",
+            shop_domain=domain,
+            topic=topic,
+        )
+
+    body = request.body
+    if len(body) > limit:
+        return _refuse(
+            413, "too_large", f"The body is larger than {limit} bytes.", shop_domain=domain, topic=topic
+        )
+    privacy = topic in PRIVACY_TOPICS
+    fields = {
+        "topic": topic,
+        "webhook_id": values["Webhook-Id"],
+        "event_id": _header(request, "Event-Id"),
+        "api_version": values["API-Version"],
+        "triggered_at": _triggered_at(_header(request, "Triggered-At")),
+    }
+    try:
+        if webhook_signature_valid(body=body, signature=signature, secrets=webhook_secrets()):
+            # Signed with the app's secret (the usual case): find the shop and store in one statement.
+            verdict = _verdict(body, topic)
+            receipt = webhook_delivery_receive(domain=domain, accept_inactive=privacy, **fields, **verdict)
+            shop = receipt.shop
+            if shop is None:
+                return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
+            stored_for_app_shop = not shop.webhook_secret
+        else:
+            shop = shop_credentials(domain=domain)
+            if shop is None:
+                return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
+            stored_for_app_shop = False
+        if not stored_for_app_shop:
+            # Only a shop's own secret counts for it (a custom app); without one, nothing verified.
+            if not shop.webhook_secret and not webhook_secrets():
+                logger.error(
+                    "no webhook secret configured: set SHOPIFY_API_SECRET or the shop's webhook secret"
+                )
+                return _refuse(401, "no_secret", BAD_SIGNATURE, shop_domain=domain, topic=topic)
+            if not shop.webhook_secret or not webhook_signature_valid(
+                body=body, signature=signature, secrets=[shop.webhook_secret]
+            ):
+                return _refuse(401, "bad_signature", BAD_SIGNATURE, shop_domain=domain, topic=topic)
+            verdict = _verdict(body, topic)
+            if shop.is_active or privacy:
+                webhook_delivery_record(shop_id=shop.pk, **fields, **verdict)
+    except (OperationalError, InterfaceError) as exc:
+        return _unavailable(exc)
+    if not shop.is_active and not privacy:
+        return _refuse(
+            401, "inactive_shop", "This shop has uninstalled the app.", shop_domain=domain, topic=topic
+        )
+
+    # Verified and stored (or stored before: a duplicate changes nothing).
+    if verdict["status"] == WebhookDelivery.Status.REJECTED:
+        rejection_record(reason="not_json_object", shop_domain=domain, topic=topic)
+        return JsonResponse({"error": "not_json_object", "detail": NOT_AN_OBJECT}, status=400)
+    return HttpResponse(status=200)
+
+
+def _verdict(body: bytes, topic: str) -> dict[str, str]:
+    """The stored status of a verified body: rejected if it is not a JSON object, ignored if its
+    topic is not handled, else received (to be processed). Parsed only after verification."""
+    try:
+        is_object = isinstance(json.loads(body), dict)
+    except ValueError:  # malformed JSON or not UTF-8
+        is_object = False
+    # Stored as text: undecodable bytes and NUL (which PostgreSQL text cannot hold) become U+FFFD.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    if not is_object:
+        return {"body": text, "status": WebhookDelivery.Status.REJECTED, "last_error": NOT_AN_OBJECT}
+    if not topic_handled(topic):
+        return {"body": text, "status": WebhookDelivery.Status.IGNORED, "last_error": ""}
+    return {"body": text, "status": WebhookDelivery.Status.RECEIVED, "last_error": ""}
+
+
+def _triggered_at(value: str) -> datetime | None:
+    try:
+        parsed = parse_datetime(value) if value else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None

@@ -1,0 +1,192 @@
+"""The customer's pages, reached through signed links only: no login, no other order's data.
+
+* ``order_page`` — each backordered item of one order: status, quantity, queue position, ETA and
+  the history of ETA changes, with a cancel button per waiting line;
+* ``order_cancel`` — GET asks for confirmation, POST (CSRF-protected) cancels through
+  ``services.lifecycle.backorder_cancel``; a second submit finds it cancelled and changes nothing;
+* ``order_link_renew`` — an expired (but authentic) link can email a fresh one to the order's
+  own address;
+* ``unsubscribe`` — opt out of optional emails (follow-ups); one click, also as the RFC 8058
+  ``List-Unsubscribe-Post`` one-click POST mail clients send.
+
+Pages render in the order's language (the one its emails use). The token is part of the URL, so
+responses are never cached and never leak it through a Referer header.
+"""
+
+from collections import defaultdict
+from functools import wraps
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backorders.models import Backorder, Event, Order, Suppression
+from backorders.selfservice import tokens
+from backorders.services.audit import Actor
+from backorders.services.notifications import notification_language, order_link_send
+
+
+def _private(view: Any) -> Any:
+    """No caching, no indexing, no Referer: the URL carries the customer's key."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _bad_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The page for a link that does not open: expired (offer a fresh one) or invalid."""
+    order = tokens.expired_order(token)
+    if order is not None:
+        with translation.override(notification_language(order=order, shop=order.shop)):
+            return render(
+                request,
+                "backorders/selfservice/expired.html",
+                {"shop": order.shop, "token": token},
+                status=410,
+            )
+    return render(request, "backorders/selfservice/invalid.html", {}, status=404)
+
+
+def _lines(order: Order) -> list[Backorder]:
+    """The order's backorders with their queue position ("customers ahead") in one query, and
+    their ETA histories in a second."""
+    ahead = (
+        Backorder.objects.filter(variant=OuterRef("variant"), status=Backorder.Status.WAITING)
+        .filter(
+            Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("variant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    lines: list[Backorder] = list(
+        order.backorders.select_related("variant__product", "line")
+        .annotate(ahead=Coalesce(Subquery(ahead), 0))
+        .order_by("line_id", "pk")
+    )
+    history: dict[int, list[Event]] = defaultdict(list)
+    for event in Event.objects.filter(backorder__in=lines, kind=Event.Kind.ETA_CHANGED).order_by(
+        "created_at", "pk"
+    ):
+        history[event.backorder_id].append(event)
+    for line in lines:
+        line.eta_history = history[line.pk]  # type: ignore[attr-defined]
+    return lines
+
+
+@_private
+@require_http_methods(["GET", "HEAD"])
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    """One order's backorders, for the customer holding its link."""
+    try:
+        order = tokens.order_from_token(token)
+    except (tokens.LinkExpired, tokens.LinkInvalid):
+        return _bad_link(request, token)
+    notice = request.GET.get("notice", "")
+    with translation.override(notification_language(order=order, shop=order.shop)):
+        return render(
+            request,
+            "backorders/selfservice/order.html",
+            {
+                "order": order,
+                "shop": order.shop,
+                "token": token,
+                "lines": _lines(order),
+                "notice": notice if notice in ("cancelled", "already", "not_waiting") else "",
+            },
+        )
+
+
+@_private
+@require_http_methods(["GET", "HEAD", "POST"])
+def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpResponse:
+    """GET: confirm cancelling one waiting line. POST: cancel it (once) and go back to the order."""
+    from backorders.services.lifecycle import BackorderStateError, backorder_cancel
+
+    try:
+        order = tokens.order_from_token(token)
+    except (tokens.LinkExpired, tokens.LinkInvalid):
+        return _bad_link(request, token)
+    backorder = (
+        Backorder.objects.select_related("variant__product", "line")
+        .filter(order=order, pk=backorder_id)
+        .first()
+    )
+    if backorder is None:
+        raise Http404("No such item in this order.")
+    back = reverse("backorders:selfservice_order", args=[token])
+    if request.method != "POST":
+        if backorder.status != Backorder.Status.WAITING:
+            notice = "already" if backorder.status == Backorder.Status.CANCELLED else "not_waiting"
+            return HttpResponseRedirect(f"{back}?notice={notice}")
+        with translation.override(notification_language(order=order, shop=order.shop)):
+            return render(
+                request,
+                "backorders/selfservice/confirm_cancel.html",
+                {"order": order, "shop": order.shop, "token": token, "line": backorder},
+            )
+    if backorder.status == Backorder.Status.CANCELLED:
+        return HttpResponseRedirect(f"{back}?notice=already")
+    if backorder.status != Backorder.Status.WAITING:
+        return HttpResponseRedirect(f"{back}?notice=not_waiting")
+    try:
+        backorder_cancel(
+            backorder=backorder,
+            actor=Actor.customer(order.email),
+            reason=request.POST.get("reason", "")[:255]
+            or "Cancelled by the customer on the self-service page.",
+        )
+    except BackorderStateError:  # a double submit: the first one cancelled it
+        return HttpResponseRedirect(f"{back}?notice=already")
+    return HttpResponseRedirect(f"{back}?notice=cancelled")
+
+
+@_private
+@require_POST
+def order_link_renew(request: HttpRequest, token: str) -> HttpResponse:
+    """Email a fresh link for an expired one, to the order's own address only."""
+    order = tokens.expired_order(token)
+    if order is None:
+        try:
+            order = tokens.order_from_token(token)  # still valid: nothing to renew, but say so kindly
+        except (tokens.LinkExpired, tokens.LinkInvalid):
+            return render(request, "backorders/selfservice/invalid.html", {}, status=404)
+    order_link_send(order=order)
+    with translation.override(notification_language(order=order, shop=order.shop)):
+        return render(request, "backorders/selfservice/link_sent.html", {"shop": order.shop})
+
+
+@_private
+@csrf_exempt  # the signed token is the credential; mail clients' one-click POST carries no CSRF token
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: a one-button page (link scanners must not unsubscribe anyone). POST: unsubscribe."""
+    from backorders.services.outbox import suppression_add
+
+    try:
+        shop, email = tokens.unsubscribe_from_token(token)
+    except tokens.LinkInvalid:
+        return render(request, "backorders/selfservice/invalid.html", {}, status=404)
+    with translation.override(notification_language(order=None, shop=shop)):
+        if request.method == "POST":
+            suppression_add(
+                shop=shop, email=email, reason=Suppression.Reason.UNSUBSCRIBED, detail="Unsubscribe link"
+            )
+            return render(request, "backorders/selfservice/unsubscribed.html", {"shop": shop, "email": email})
+        return render(
+            request, "backorders/selfservice/unsubscribe.html", {"shop": shop, "email": email, "token": token}
+        )

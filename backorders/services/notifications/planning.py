@@ -1,0 +1,401 @@
+"""Planning outbox rows: what each order's message says, grouped per transaction, written in a
+constant number of statements, and enqueued after commit (see the package docstring)."""
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
+
+from backorders.conf import get_setting
+from backorders.models import Backorder, Event, Notification, NotificationItem, Order, Shop, Suppression
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+
+
+# --- Settings per shop ----------------------------------------------------------------------
+
+
+def shop_setting(shop: Shop, field: str, setting: str) -> int:
+    """A per-shop number, or the BACKORDERS setting when the shop leaves it empty."""
+    value = getattr(shop, field)
+    return get_setting(setting) if value is None else value
+
+
+def notification_language(*, order: Order | None, shop: Shop) -> str:
+    """The customer's locale, else the shop's language, else English (the first one supported)."""
+    for code in (order.customer_locale if order else "", shop.language):
+        code = (code or "").strip().replace("_", "-")
+        if not code:
+            continue
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return "en"
+
+
+# --- The per-transaction batch ---------------------------------------------------------------
+
+
+class Batch:
+    """The outbox rows the current transaction wrote, by (order id, kind): later changes to the
+    same order in the same transaction merge into them. After commit, their tasks are enqueued.
+
+    Each change that writes or merges a row registers an on-commit flush; the first flush after
+    the commit enqueues every row not yet enqueued, the later ones find nothing left to do. A
+    rolled-back savepoint drops its own flushes (and its rows) and leaves the others.
+    """
+
+    _ATTR = "_backorders_notification_batch"
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int | None, str], Notification] = {}
+        self.events: dict[int, list[int]] = {}  # notification pk -> event ids it is about
+        self.enqueued: set[int] = set()
+        self.flushed = False
+
+    @classmethod
+    def current(cls) -> "Batch":
+        connection = transaction.get_connection()
+        batch: Batch | None = getattr(connection, cls._ATTR, None)
+        if batch is None or batch.flushed or not batch._registered(connection.run_on_commit):
+            batch = cls()
+            setattr(connection, cls._ATTR, batch)
+        return batch
+
+    def _registered(self, callbacks: list) -> bool:
+        """Whether this batch still waits for this transaction's commit (a commit or a rollback
+        empties the list; a rolled-back savepoint removes what it registered)."""
+        return any(isinstance(entry[1], _Flush) and entry[1].batch is self for entry in reversed(callbacks))
+
+    def add(self, key: tuple[int | None, str], row: Notification) -> None:
+        """Keep ``row`` (new or just merged into) and enqueue it after commit."""
+        self.rows[key] = row
+        transaction.on_commit(_Flush(self), robust=True)
+
+    def flush(self) -> None:
+        self.flushed = True
+        now = timezone.now()
+        due = [
+            row.pk
+            for row in self.rows.values()
+            if row.pk not in self.enqueued and row.status == Notification.Status.PENDING and row.due_at <= now
+        ]
+        self.enqueued.update(due)
+        notifications_enqueue(due)
+
+
+class _Flush:
+    """The on-commit callback of a batch (a class, so that the batch can find its own)."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        # Django names a failing robust callback by its __qualname__, which instances lack.
+        self.__qualname__ = "Batch.flush"
+
+    def __call__(self) -> None:
+        self.batch.flush()
+
+
+def notifications_enqueue(ids: Iterable[int]) -> int:
+    """Enqueue the sending of these rows: one ``notification_send_task`` for a single row, else
+    ``notifications_send_task`` per chunk of ``EMAIL_SEND_BATCH`` rows (one broker message and
+    one task start for many emails). Stops at the first broker error: the rows stay pending and
+    the periodic sweeper sends them. Returns how many rows were enqueued."""
+    from backorders.tasks import notification_send_task, notifications_send_task
+
+    ids = list(ids)
+    size = max(1, get_setting("EMAIL_SEND_BATCH"))
+    enqueued = 0
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        try:
+            if len(chunk) == 1:
+                notification_send_task.delay(chunk[0])
+            else:
+                notifications_send_task.delay(chunk)
+        except Exception:  # the broker is down: the sweeper covers it
+            logger.warning(
+                "could not enqueue %d email(s); the sweeper will send them", len(chunk), exc_info=True
+            )
+            break
+        enqueued += len(chunk)
+    return enqueued
+
+
+# --- Planning --------------------------------------------------------------------------------
+#
+# One planning call costs three statements whatever the number of backorders and orders: one read
+# (the backorders with their order, shop, variant, latest audit event, suppression and, for ETA
+# changes, the ETA last told), one insert of the new rows and one insert of their items (plus one
+# update when rows of this transaction absorb the new lines).
+
+
+def _dedupe_key(order_id: int | None, event_ids: Iterable[int]) -> str:
+    events = ",".join(str(pk) for pk in sorted(set(event_ids)))
+    key = f"order {order_id} · events {events}"
+    if len(key) > 255:
+        key = f"order {order_id} · sha256 {hashlib.sha256(events.encode()).hexdigest()}"
+    return key
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _item(backorder: Backorder) -> dict[str, Any]:
+    variant = backorder.variant
+    title = str(variant) if variant.product_id else ""
+    return {
+        "id": backorder.pk,
+        "title": title or backorder.line.title or backorder.line.sku,
+        "sku": variant.sku or backorder.line.sku,
+        "quantity": backorder.quantity,
+        "eta": iso_date(backorder.eta),
+        "eta_source": backorder.eta_source,
+    }
+
+
+def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
+    """The backorders with what the message needs, in one query: order, shop, line, variant; the
+    latest audit event (the change's identity) and whether a row of ``kind`` already covers it;
+    whether the address is suppressed; for ETA changes, the ETA the customer was last told."""
+    latest_event = Event.objects.filter(backorder=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    covered = NotificationItem.objects.filter(
+        backorder=OuterRef("pk"), event=OuterRef("event_id"), notification__kind=kind
+    )
+    same_address = Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("order__email")))
+    queryset = (
+        Backorder.objects.filter(pk__in=backorder_ids)
+        .select_related("order", "shop", "line", "variant__product")
+        .annotate(event_id=Subquery(latest_event))
+        .annotate(
+            covered=Exists(covered),
+            suppressed=Exists(same_address.exclude(reason=Suppression.Reason.UNSUBSCRIBED)),
+            unsubscribed=Exists(same_address.filter(reason=Suppression.Reason.UNSUBSCRIBED)),
+        )
+        .order_by("order_id", "line_id", "pk")
+    )
+    if kind == Kind.ETA_CHANGED:
+        told = (
+            NotificationItem.objects.filter(
+                backorder=OuterRef("pk"), notification__kind__in=[Kind.CONFIRMATION, Kind.ETA_CHANGED]
+            )
+            .exclude(notification__status__in=[Notification.Status.FAILED, Notification.Status.SUPPRESSED])
+            .order_by("-notification_id")
+        )
+        queryset = queryset.annotate(told=Exists(told), told_eta=Subquery(told.values("eta")[:1]))
+    return list(queryset)
+
+
+def _eta_item(backorder: Backorder, old_eta: date | None) -> dict[str, Any] | None:
+    """The ETA-changed item for ``backorder``, or None when the move is not worth an email."""
+    told = backorder.told_eta if backorder.told else old_eta  # type: ignore[attr-defined]
+    new = backorder.eta
+    if new is None:
+        return None  # no date to tell: the customer keeps the last one they were told
+    if told is None:  # they were told "not known yet, we will email you": now we know
+        return {**_item(backorder), "old_eta": None, "direction": "known", "days": 0, "apology": False}
+    shift = (new - told).days
+    if abs(shift) <= shop_setting(backorder.shop, "eta_change_threshold_days", "ETA_CHANGE_THRESHOLD_DAYS"):
+        return None
+    promised = backorder.promised_eta or told
+    late = (new - promised).days
+    apology = shop_setting(backorder.shop, "apology_threshold_days", "APOLOGY_THRESHOLD_DAYS")
+    return {
+        **_item(backorder),
+        "old_eta": iso_date(told),
+        "direction": "delayed" if shift > 0 else "earlier",
+        "days": abs(shift),
+        "apology": shift > 0 and late > apology,
+    }
+
+
+Entry = tuple[Backorder, dict[str, Any]]
+
+
+def _entries(
+    kind: str, backorder_ids: Sequence[int], old_etas: Mapping[int, date | None]
+) -> dict[int, list[Entry]]:
+    """What each order's message will say, by order id (nothing for orders without an address,
+    for changes already covered, or for ETA moves within the threshold)."""
+    by_order: dict[int, list[Entry]] = {}
+    for backorder in _load(kind, backorder_ids):
+        if not backorder.order.email or backorder.covered:  # type: ignore[attr-defined]
+            continue
+        if kind == Kind.ETA_CHANGED:
+            item = _eta_item(backorder, old_etas.get(backorder.pk))
+            if item is None:
+                continue
+        else:
+            item = _item(backorder)
+            if kind == Kind.SHIPPED:
+                item |= {
+                    "tracking_company": backorder.tracking_company,
+                    "tracking_number": backorder.tracking_number,
+                    "tracking_url": backorder.tracking_url,
+                }
+            elif kind == Kind.CANCELLED:
+                item["reason"] = backorder.cancel_reason
+        by_order.setdefault(backorder.order_id, []).append((backorder, item))
+    return by_order
+
+
+def plan(
+    *,
+    kind: str,
+    backorder_ids: Sequence[int],
+    old_etas: Mapping[int, date | None] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Write one outbox row per order for ``kind`` (or merge into this transaction's row)."""
+    if not backorder_ids:
+        return []
+    by_order = _entries(kind, backorder_ids, old_etas or {})
+    if not by_order:
+        return []
+    batch = Batch.current()
+    created: list[Notification] = []
+    merged: list[Notification] = []
+    items: list[NotificationItem] = []
+    for order_id, entries in by_order.items():
+        row = batch.rows.get((order_id, kind))
+        if row is not None and row.status in (Notification.Status.PENDING, Notification.Status.SUPPRESSED):
+            _merge(batch, row, entries)
+            merged.append(row)
+        else:
+            row = _new_row(kind, entries, extra or {})
+            batch.events[id(row)] = _event_ids(entries)
+            created.append(row)
+        items += [_new_item(row, backorder, item) for backorder, item in entries]
+    Notification.objects.bulk_create(created)
+    if merged:
+        Notification.objects.bulk_update(merged, ["context", "dedupe_key", "status", "updated_at"])
+    for item in items:
+        item.notification_id = item.notification.pk
+    NotificationItem.objects.bulk_create(items, ignore_conflicts=True)
+    for row in (*created, *merged):
+        batch.add((row.order_id, kind), row)
+    return [*created, *merged]
+
+
+def _event_ids(entries: list[Entry]) -> list[int]:
+    return [bo.event_id for bo, _ in entries if bo.event_id]  # type: ignore[attr-defined]
+
+
+def _new_item(row: Notification, backorder: Backorder, item: dict[str, Any]) -> NotificationItem:
+    return NotificationItem(
+        notification=row,
+        backorder=backorder,
+        event_id=backorder.event_id,  # type: ignore[attr-defined]
+        eta=date.fromisoformat(item["eta"]) if item.get("eta") else None,
+    )
+
+
+def _order_context(order: Order, shop: Shop, kind: str) -> dict[str, Any]:
+    context: dict[str, Any] = {"order_number": str(order), "customer_name": order.customer_name}
+    if kind == Kind.CANCELLED:
+        context["payment_text"] = shop.cancellation_payment_text
+    if kind == Kind.ETA_CHANGED:
+        context["incentive"] = ""
+    return context
+
+
+def _apply_eta_summary(row: Notification, shop: Shop) -> None:
+    directions = {item["direction"] for item in row.context["items"]}
+    row.context["direction"] = next(d for d in ("delayed", "earlier", "known") if d in directions)
+    items = row.context["items"]
+    if any(item["apology"] for item in items) and shop.apology_incentive:
+        row.context["incentive"] = shop.apology_incentive
+
+
+def _suppressed(kind: str, backorder: Backorder) -> bool:
+    return backorder.suppressed or (  # type: ignore[attr-defined]
+        kind in Kind.optional() and backorder.unsubscribed  # type: ignore[attr-defined]
+    )
+
+
+def _new_row(kind: str, entries: list[Entry], extra: dict[str, Any]) -> Notification:
+    first = entries[0][0]
+    order, shop = first.order, first.shop
+    now = timezone.now()
+    row = Notification(
+        shop=shop,
+        kind=kind,
+        recipient=order.email,
+        order=order,
+        language=notification_language(order=order, shop=shop),
+        context={**_order_context(order, shop, kind), **extra, "items": [item for _, item in entries]},
+        dedupe_key=_dedupe_key(order.pk, _event_ids(entries)),
+        status=Notification.Status.SUPPRESSED if _suppressed(kind, first) else Notification.Status.PENDING,
+        due_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    # Remembered for the row's follow-up, which an unsubscribe stops.
+    row._unsubscribed = first.unsubscribed  # type: ignore[attr-defined]
+    if kind == Kind.ETA_CHANGED:
+        _apply_eta_summary(row, shop)
+    return row
+
+
+def _merge(batch: Batch, row: Notification, entries: list[Entry]) -> None:
+    """Add ``entries`` to ``row`` (same order, kind and transaction): one message, not several."""
+    by_id = {item["id"]: item for item in row.context["items"]}
+    for _, item in entries:
+        by_id[item["id"]] = item
+    row.context["items"] = list(by_id.values())
+    events = batch.events.setdefault(id(row), [])
+    events.extend(_event_ids(entries))
+    row.dedupe_key = _dedupe_key(row.order_id, events)
+    if _suppressed(row.kind, entries[0][0]):
+        row.status = Notification.Status.SUPPRESSED
+    if row.kind == Kind.ETA_CHANGED:
+        _apply_eta_summary(row, entries[0][0].shop)
+    row.updated_at = timezone.now()
+
+
+def plan_followups(shipped: Sequence[Notification]) -> None:
+    """A follow-up row per shipped message, due N days later (the sweeper sends it then)."""
+    if not shipped:
+        return
+    batch = Batch.current()
+    created, updated = [], []
+    for row in shipped:
+        days = shop_setting(row.shop, "followup_days", "FOLLOWUP_DAYS")
+        if days <= 0:
+            continue
+        now = timezone.now()
+        followup = batch.rows.get((row.order_id, Kind.FOLLOWUP))
+        if followup is None:
+            followup = Notification(
+                shop=row.shop,
+                kind=Kind.FOLLOWUP,
+                recipient=row.recipient,
+                order_id=row.order_id,
+                language=row.language,
+                created_at=now,
+            )
+            created.append(followup)
+        else:
+            updated.append(followup)
+        followup.context = dict(row.context)
+        followup.dedupe_key = row.dedupe_key
+        followup.due_at = now + timedelta(days=days)
+        followup.updated_at = now
+        # An unsubscribe (or a bounce) known now is recorded now; one arriving later, at send time.
+        blocked = row.status == Notification.Status.SUPPRESSED or getattr(row, "_unsubscribed", False)
+        followup.status = Notification.Status.SUPPRESSED if blocked else Notification.Status.PENDING
+        batch.add((row.order_id, Kind.FOLLOWUP), followup)
+    Notification.objects.bulk_create(created)
+    if updated:
+        Notification.objects.bulk_update(updated, ["context", "dedupe_key", "due_at", "status", "updated_at"])

@@ -1,0 +1,370 @@
+"""Sending the outbox: each planned email exactly once, or marked for a person to decide.
+
+``notification_send`` is what the send task runs (``notifications_send`` the same for a batch of
+rows: a transaction's, or the sweeper's backlog). It first claims the row (pending → sending,
+``attempts + 1``) in one conditional UPDATE committed on its own, so that of two workers given
+the same row (a redelivered task, the sweeper's copy, a retry) only one goes on; then it renders
+and sends through ``backorders.mail`` and records the outcome. Three statements per email (two
+in a batch, which reads its rows at once), whatever the kind:
+
+=====================  ==========================================================================
+provider outcome       row
+=====================  ==========================================================================
+accepted               ``sent`` with the provider's message id
+not reached (retry)    back to ``pending``; the task retries with backoff and jitter, up to
+                       ``EMAIL_MAX_ATTEMPTS`` attempts, then ``failed``
+recipient refused      ``failed``, and the address is suppressed for the shop
+failed for good        ``failed`` (fix and resend from the admin)
+may have been sent     ``unknown``: shown to the owner, never resent automatically
+=====================  ==========================================================================
+
+A worker that dies after claiming leaves the row ``sending``; ``notifications_sweep`` turns rows
+stuck there past ``EMAIL_SENDING_TIMEOUT`` into ``unknown`` (they may have gone out), and
+enqueues pending rows that are due and waited longer than ``EMAIL_SWEEP_AFTER`` (the broker was
+down at commit, the task was lost, or a follow-up just became due).
+
+``delivery_record`` applies the provider's tracking events (anymail's ``tracking`` signal);
+hard bounces and complaints suppress the address, so later emails to it are recorded as
+``suppressed`` and not sent.
+"""
+
+import logging
+from datetime import date, datetime, timedelta
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.functions import Lower
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from backorders import mail
+from backorders.conf import get_setting
+from backorders.models import Notification, Shop, Suppression
+from backorders.selfservice import tokens
+from backorders.services.notifications import notifications_enqueue
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+
+
+def _finish(notification_id: int, status: str, **fields: Any) -> int:
+    """Record the outcome of a claimed send (also over a sweeper's ``unknown``: we know better)."""
+    return Notification.objects.filter(
+        pk=notification_id, status__in=[Status.SENDING, Status.UNKNOWN]
+    ).update(status=status, updated_at=timezone.now(), **fields)
+
+
+def _blocked(notification: Notification) -> bool:
+    """Whether a suppression of the row's address stops this kind (an unsubscribe stops only
+    optional kinds). Read only for the rare address that has a suppression."""
+    return Suppression.objects.filter(
+        shop_id=notification.shop_id,
+        email=notification.recipient.lower(),
+        reason__in=Suppression.Reason.blocking(notification.kind),
+    ).exists()
+
+
+def _from_address(shop: Shop) -> str:
+    return formataddr((shop.name, shop.from_email or settings.DEFAULT_FROM_EMAIL))
+
+
+def _parse_dates(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: date.fromisoformat(value) if key in ("eta", "old_eta", "date") and value else value
+        for key, value in item.items()
+    }
+
+
+def _admin_url() -> str:
+    try:
+        return tokens.site_url() + reverse("admin:index")
+    except NoReverseMatch:
+        return ""
+
+
+def notification_context(notification: Notification) -> dict[str, Any]:
+    """What the templates of ``notification`` get: its frozen content, dates as dates, the shop,
+    and fresh links (the self-service link is signed now, so a late follow-up carries a valid one)."""
+    context = dict(notification.context)
+    context["items"] = [_parse_dates(item) for item in context.get("items", [])]
+    for section in ("new", "overdue", "flagged"):
+        if section in context:
+            context[section] = [_parse_dates(line) for line in context[section]]
+    if isinstance(context.get("date"), str):
+        context["date"] = date.fromisoformat(context["date"])
+    context["shop"] = notification.shop
+    context["kind"] = notification.kind
+    if notification.order_id is not None:
+        context["self_service_url"] = tokens.order_url_for(
+            shop_id=notification.shop_id, order_id=notification.order_id
+        )
+    if notification.kind in Notification.Kind.optional():
+        context["unsubscribe_url"] = tokens.unsubscribe_url(notification.shop, notification.recipient)
+    if notification.kind == Notification.Kind.DIGEST:
+        context["admin_url"] = _admin_url()
+    return context
+
+
+def notification_render(notification: Notification) -> mail.Rendered:
+    """The message ``notification`` sends (for sending and for the admin's preview)."""
+    return mail.render(
+        kind=notification.kind, context=notification_context(notification), language=notification.language
+    )
+
+
+def _claim(notification_id: int) -> bool:
+    """pending → sending (attempts + 1), in its own statement and commit: of two runs given the
+    same row, only one gets True."""
+    now = timezone.now()
+    return bool(
+        Notification.objects.filter(pk=notification_id, status=Status.PENDING, due_at__lte=now).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
+        )
+    )
+
+
+def _with_shop_and_suppression(queryset: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Rows with their shop, and whether their address has any suppression at all."""
+    return queryset.select_related("shop").annotate(
+        suppressed=Exists(
+            Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("recipient")))
+        )
+    )
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one outbox row at most once; returns the row's status afterwards ("skipped" when
+    another run has it or it is not due). Call it outside any transaction: the claim must commit
+    before the provider is called. Raises ``mail.ProviderNotReached`` when the task should retry.
+    Three statements: claim, read, record the outcome.
+    """
+    if not _claim(notification_id):
+        return "skipped"
+    notification = _with_shop_and_suppression(Notification.objects.all()).get(pk=notification_id)
+    return _deliver(notification)
+
+
+def notifications_send(*, notification_ids: list[int]) -> dict[str, Any]:
+    """Send several rows in turn, each at most once (claimed alone, just before its provider call);
+    returns the count per outcome and, under ``"retry"``, the rows the provider did not take (back
+    to pending, to be retried alone). One read for all the rows, then two statements per email:
+    claim, record the outcome. A row's content never changes once committed, and a suppression
+    added meanwhile is seen by the next email to that address."""
+    rows = list(
+        _with_shop_and_suppression(
+            Notification.objects.filter(pk__in=notification_ids, status=Status.PENDING)
+        ).order_by("pk")
+    )
+    outcomes: dict[str, Any] = {"retry": []}
+    if skipped := len(set(notification_ids)) - len(rows):  # sent, claimed or gone already
+        outcomes["skipped"] = skipped
+    for notification in rows:
+        if not _claim(notification.pk):
+            outcome = "skipped"
+        else:
+            notification.attempts += 1
+            try:
+                outcome = _deliver(notification)
+            except mail.ProviderNotReached:
+                outcomes["retry"].append(notification.pk)
+                continue
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _deliver(notification: Notification) -> str:
+    """Render and send a claimed row, and record the outcome (see the module docstring)."""
+    notification_id = notification.pk
+    if notification.suppressed and _blocked(notification):  # type: ignore[attr-defined]
+        _finish(notification_id, Status.SUPPRESSED, last_error="The address is suppressed for this shop.")
+        return Status.SUPPRESSED
+    try:
+        rendered = notification_render(notification)
+    except Exception as exc:
+        logger.exception("email %s could not be rendered", notification_id)
+        _finish(notification_id, Status.FAILED, last_error=f"Rendering failed: {exc!r}"[:2000])
+        return Status.FAILED
+    headers = {}
+    if notification.kind in Notification.Kind.optional():
+        headers = {
+            "List-Unsubscribe": f"<{tokens.unsubscribe_url(notification.shop, notification.recipient)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    reply_to = (
+        [notification.shop.owner_email] if notification.order_id and notification.shop.owner_email else []
+    )
+    try:
+        message_id = mail.send(
+            rendered,
+            to=notification.recipient,
+            from_email=_from_address(notification.shop),
+            reply_to=reply_to,
+            headers=headers,
+            tags=[f"backorders-{notification.kind}"],  # one tag: some providers (Postmark) take no more
+            metadata={"notification": str(notification.pk), "shop": notification.shop.domain},
+        )
+    except mail.ProviderNotReached as exc:
+        if notification.attempts >= get_setting("EMAIL_MAX_ATTEMPTS"):
+            _finish(
+                notification_id,
+                Status.FAILED,
+                last_error=f"Gave up after {notification.attempts} attempts: {exc}",
+            )
+            return Status.FAILED
+        _finish(notification_id, Status.PENDING, claimed_at=None, last_error=str(exc))
+        raise
+    except mail.RecipientRefused as exc:
+        _finish(notification_id, Status.FAILED, last_error=str(exc))
+        suppression_add(
+            shop=notification.shop,
+            email=notification.recipient,
+            reason=Suppression.Reason.REFUSED,
+            detail=str(exc),
+            notification=notification,
+        )
+        return Status.FAILED
+    except mail.SendFailed as exc:
+        _finish(notification_id, Status.FAILED, last_error=str(exc))
+        return Status.FAILED
+    except mail.DeliveryUnknown as exc:
+        _finish(notification_id, Status.UNKNOWN, last_error=str(exc))
+        return Status.UNKNOWN
+    _finish(notification_id, Status.SENT, sent_at=timezone.now(), message_id=message_id, last_error="")
+    return Status.SENT
+
+
+def notifications_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic safety net (beat, every minute): mark rows stuck in ``sending`` past the
+    timeout ``unknown``, and enqueue pending rows that are due and have waited past
+    ``EMAIL_SWEEP_AFTER`` (touching them, so the next run does not enqueue them again at once).
+    Returns how many rows it marked and enqueued."""
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=get_setting("EMAIL_SENDING_TIMEOUT"))
+    ).update(
+        status=Status.UNKNOWN,
+        updated_at=now,
+        last_error="Still sending after the timeout (the worker may have died): it may or may not have "
+        "been sent. Check with the customer or the provider before resending.",
+    )
+    waited = now - timedelta(seconds=get_setting("EMAIL_SWEEP_AFTER"))
+    ids = list(
+        Notification.objects.filter(status=Status.PENDING, due_at__lte=now, updated_at__lte=waited)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[: get_setting("EMAIL_SWEEP_BATCH")]
+    )
+    if ids:
+        Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(updated_at=now)
+    enqueued = notifications_enqueue(ids)
+    if stuck or ids:
+        logger.info("email sweep: %d marked unknown, %d of %d pending enqueued", stuck, enqueued, len(ids))
+    return {"unknown": stuck, "enqueued": enqueued, "pending": len(ids)}
+
+
+def suppression_add(
+    *,
+    shop: Shop,
+    email: str,
+    reason: str,
+    detail: str = "",
+    notification: Notification | None = None,
+) -> Suppression:
+    """Stop emailing ``email`` for ``shop`` (every kind, or optional kinds for an unsubscribe).
+    Adding the same suppression twice keeps the first."""
+    email = email.strip().lower()
+    existing = Suppression.objects.filter(shop=shop, email=email, reason=reason).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Suppression.objects.create(
+                shop=shop, email=email, reason=reason, detail=detail[:500], notification=notification
+            )
+    except IntegrityError:  # a concurrent identical suppression won
+        return Suppression.objects.get(shop=shop, email=email, reason=reason)
+
+
+# Later tracking events never overwrite a more telling one (an "opened" after "bounced" is noise).
+_DELIVERY_RANK = {
+    "queued": 1,
+    "sent": 1,
+    "deferred": 2,
+    "delivered": 3,
+    "autoresponded": 3,
+    "opened": 4,
+    "clicked": 5,
+    "unsubscribed": 6,
+    "failed": 7,
+    "rejected": 7,
+    "bounced": 8,
+    "complained": 9,
+}
+_SUPPRESS_ALL = {"bounced": Suppression.Reason.BOUNCED, "complained": Suppression.Reason.COMPLAINED}
+_SUPPRESSING_REJECTS = {"invalid", "bounced", "spam", "timed_out"}
+
+
+def delivery_record(
+    *,
+    event_type: str,
+    recipient: str = "",
+    message_id: str = "",
+    metadata: dict[str, Any] | None = None,
+    timestamp: datetime | None = None,
+    reject_reason: str = "",
+    description: str = "",
+) -> Notification | None:
+    """Apply one provider tracking event (anymail's normalised fields) to the row it is about,
+    found by our metadata (``notification``) or else by the provider's message id. A hard bounce,
+    a complaint or a rejection for a bad address suppresses the address for the row's shop; an
+    unsubscribe at the provider suppresses optional emails. Events for messages that are not
+    ours are ignored (None)."""
+    metadata = metadata or {}
+    notification = None
+    pk = str(metadata.get("notification", ""))
+    if pk.isdigit():
+        notification = Notification.objects.select_related("shop").filter(pk=int(pk)).first()
+    if notification is None and message_id:
+        notification = Notification.objects.select_related("shop").filter(message_id=str(message_id)).first()
+    if notification is None:
+        return None
+    rank = _DELIVERY_RANK.get(event_type, 0)
+    if rank and rank >= _DELIVERY_RANK.get(notification.delivery_status, 0):
+        notification.delivery_status = event_type
+        notification.delivery_at = timestamp or timezone.now()
+        notification.delivery_detail = (description or reject_reason or "")[:500]
+        Notification.objects.filter(pk=notification.pk).update(
+            delivery_status=notification.delivery_status,
+            delivery_at=notification.delivery_at,
+            delivery_detail=notification.delivery_detail,
+            updated_at=timezone.now(),
+        )
+    address = recipient or notification.recipient
+    reason = _SUPPRESS_ALL.get(event_type)
+    if event_type == "rejected" and reject_reason in _SUPPRESSING_REJECTS:
+        reason = Suppression.Reason.BOUNCED
+    if event_type == "unsubscribed":
+        reason = Suppression.Reason.UNSUBSCRIBED
+    if reason:
+        suppression_add(
+            shop=notification.shop,
+            email=address,
+            reason=reason,
+            detail=(description or reject_reason or event_type)[:500],
+            notification=notification,
+        )
+    return notification
+
+
+__all__ = [
+    "delivery_record",
+    "notification_context",
+    "notification_render",
+    "notification_send",
+    "notifications_send",
+    "notifications_sweep",
+    "suppression_add",
+]

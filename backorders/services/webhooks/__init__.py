@@ -1,0 +1,62 @@
+"""Webhook deliveries: recorded once, processed at most once at a time, never lost.
+
+The life of a delivery row (``WebhookDelivery.status``)::
+
+    received ──claim──> processing ──> processed
+       ^  ^                 │  ├─────> rejected   (the payload is invalid for its topic: never retried)
+       │  └── error, retry ─┘  └─────> failed     (the last attempt failed; "process again" in the admin)
+       └── sweeper: still received after WEBHOOK_SWEEP_AFTER, or processing past WEBHOOK_PROCESSING_TIMEOUT
+    ignored: a topic we do not handle (stored, answered 200)
+
+* Recording is one ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` under the unique
+  (shop, webhook id) constraint: a redelivery costs the same single statement, never an error. On
+  PostgreSQL, finding the shop is folded into that statement (``webhook_delivery_receive``).
+* Processing is enqueued after commit with ``robust=True``: a broker outage leaves the row
+  ``received`` and the request still answered 200; the sweeper (beat, every minute) enqueues it
+  again later. In a web process the publish itself happens off the request, in the process's
+  dispatcher thread, which sends the ids that arrived within a few milliseconds as one message
+  (a fan-out task then sends one processing task per delivery). Anything that dispatcher loses
+  (the process dies) is still a ``received`` row: the sweeper picks it up.
+* The task claims the row with one conditional UPDATE, so two workers (a retry and a sweep, a
+  redelivered task) never process it at the same time. The topic's effects and the ``processed``
+  mark commit in one transaction: a crash in between leaves the row to be claimed again, and every
+  handler is idempotent (the services ignore stale and repeated data).
+"""
+
+from backorders.services.webhooks.pending import (
+    pending_inventory_apply,
+    pending_inventory_record,
+    pending_inventory_sweep,
+)
+from backorders.services.webhooks.processing import (
+    DeliveryRetry,
+    webhook_deliveries_prune,
+    webhook_deliveries_sweep,
+    webhook_delivery_process,
+    webhook_delivery_retry,
+)
+from backorders.services.webhooks.receiving import (
+    Receipt,
+    ShopCredentials,
+    shop_credentials,
+    webhook_deliveries_enqueue,
+    webhook_delivery_receive,
+    webhook_delivery_record,
+)
+
+__all__ = [
+    "DeliveryRetry",
+    "Receipt",
+    "ShopCredentials",
+    "pending_inventory_apply",
+    "pending_inventory_record",
+    "pending_inventory_sweep",
+    "shop_credentials",
+    "webhook_deliveries_enqueue",
+    "webhook_deliveries_prune",
+    "webhook_deliveries_sweep",
+    "webhook_delivery_process",
+    "webhook_delivery_receive",
+    "webhook_delivery_record",
+    "webhook_delivery_retry",
+]

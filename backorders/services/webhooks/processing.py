@@ -1,0 +1,150 @@
+"""Processing: claiming a delivery, running its topic's handler, retrying, sweeping, pruning."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from backorders.conf import get_setting
+from backorders.models import PendingInventory, WebhookDelivery
+from backorders.services.webhooks.pending import pending_inventory_sweep
+from backorders.services.webhooks.receiving import _enqueue
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+
+
+class DeliveryRetry(Exception):
+    """A processing attempt failed; the delivery is back to ``received`` and will be retried."""
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take the delivery for processing: received, or processing but abandoned (a worker died)."""
+    abandoned = now - timedelta(seconds=get_setting("WEBHOOK_PROCESSING_TIMEOUT"))
+    claimable = Q(status=Status.RECEIVED) | Q(
+        status=Status.PROCESSING, claimed_at__lt=abandoned, attempts__lt=get_setting("WEBHOOK_MAX_ATTEMPTS")
+    )
+    return bool(
+        WebhookDelivery.objects.filter(claimable, pk=delivery_id).update(
+            status=Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now
+        )
+    )
+
+
+def _finish(
+    delivery: WebhookDelivery, claimed_at: datetime, status: str, error: str = "", **fields: object
+) -> None:
+    """Leave ``processing`` for ``status``, unless the claim was lost meanwhile (then the other
+    claimant decides)."""
+    done = status in (Status.PROCESSED, Status.REJECTED, Status.FAILED, Status.IGNORED)
+    WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PROCESSING, claimed_at=claimed_at).update(
+        status=status,
+        last_error=error,
+        processed_at=timezone.now() if done else None,
+        **fields,
+    )
+
+
+def webhook_delivery_process(*, delivery_id: int) -> str:
+    """Process one stored delivery if it is waiting (else do nothing); return its new status.
+
+    The topic's handler and the ``processed`` mark commit together. A ``PayloadError`` marks the
+    delivery ``rejected`` with its message (retrying cannot help). Any other error puts it back
+    to ``received`` and raises ``DeliveryRetry`` for the task to retry with backoff, until the
+    WEBHOOK_MAX_ATTEMPTS-th attempt, which marks it ``failed`` with the error instead.
+    """
+    from backorders.platforms.shopify.handlers import delivery_handle
+    from backorders.platforms.shopify.payloads import PayloadError
+
+    now = timezone.now()
+    if not _claim(delivery_id, now):
+        return "not claimable"
+    delivery = WebhookDelivery.objects.select_related("shop").get(pk=delivery_id)
+    try:
+        with transaction.atomic():
+            handled = delivery_handle(delivery=delivery)
+            _finish(delivery, now, Status.PROCESSED if handled else Status.IGNORED)
+    except PayloadError as exc:
+        logger.warning("webhook delivery %s (%s) rejected: %s", delivery.pk, delivery.topic, exc)
+        _finish(delivery, now, Status.REJECTED, str(exc))
+        return Status.REJECTED
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if delivery.attempts >= get_setting("WEBHOOK_MAX_ATTEMPTS"):
+            logger.exception("webhook delivery %s (%s) failed for good", delivery.pk, delivery.topic)
+            _finish(delivery, now, Status.FAILED, error)
+            return Status.FAILED
+        logger.warning(
+            "webhook delivery %s (%s) attempt %d failed, will retry: %s",
+            delivery.pk,
+            delivery.topic,
+            delivery.attempts,
+            error,
+        )
+        _finish(delivery, now, Status.RECEIVED, error, enqueued_at=timezone.now())
+        raise DeliveryRetry(error) from exc
+    return Status.PROCESSED if handled else Status.IGNORED
+
+
+@transaction.atomic
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
+    """Process a finished delivery again ("process again" in the admin), with a fresh set of
+    attempts. Returns False (and does nothing) for a delivery that is still waiting or being
+    processed. Safe on a processed one: every handler ignores data it already applied."""
+    finished = [Status.PROCESSED, Status.FAILED, Status.REJECTED, Status.IGNORED]
+    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status__in=finished).update(
+        status=Status.RECEIVED, attempts=0, claimed_at=None, processed_at=None, enqueued_at=timezone.now()
+    )
+    if updated:
+        _enqueue([delivery.pk])
+    return bool(updated)
+
+
+@transaction.atomic
+def webhook_deliveries_sweep() -> int:
+    """Periodic pick-up (beat, every minute): enqueue deliveries still ``received`` a while after
+    they were last enqueued (the broker was down, a task was lost) and those abandoned in
+    ``processing`` (a worker died); an abandoned one that used up its attempts is marked failed.
+    Also applies inventory facts whose product has arrived since. Returns how many it enqueued."""
+    now = timezone.now()
+    abandoned = now - timedelta(seconds=get_setting("WEBHOOK_PROCESSING_TIMEOUT"))
+    max_attempts = get_setting("WEBHOOK_MAX_ATTEMPTS")
+    WebhookDelivery.objects.filter(
+        status=Status.PROCESSING, claimed_at__lt=abandoned, attempts__gte=max_attempts
+    ).update(
+        status=Status.FAILED,
+        processed_at=now,
+        last_error=f"Processing did not finish within {get_setting('WEBHOOK_PROCESSING_TIMEOUT')} s "
+        f"on any of {max_attempts} attempts (did the worker stop?).",
+    )
+    waiting = Q(
+        status=Status.RECEIVED, enqueued_at__lt=now - timedelta(seconds=get_setting("WEBHOOK_SWEEP_AFTER"))
+    )
+    stuck = Q(status=Status.PROCESSING, claimed_at__lt=abandoned)
+    ids = list(
+        WebhookDelivery.objects.filter(waiting | stuck)
+        .order_by("enqueued_at", "pk")
+        .values_list("pk", flat=True)[: get_setting("WEBHOOK_SWEEP_BATCH")]
+    )
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+        logger.info("webhook sweeper: enqueuing %d waiting deliveries", len(ids))
+        _enqueue(ids, dispatcher=False)
+    pending_inventory_sweep()
+    return len(ids)
+
+
+@transaction.atomic
+def webhook_deliveries_prune() -> int:
+    """Daily: delete processed and ignored deliveries older than WEBHOOK_RETENTION_DAYS (far
+    beyond the platform's redelivery window), and inventory facts for items that never arrived.
+    Failed and rejected deliveries stay for the owner. Returns the number of deliveries deleted."""
+    cutoff = timezone.now() - timedelta(days=get_setting("WEBHOOK_RETENTION_DAYS"))
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[Status.PROCESSED, Status.IGNORED], received_at__lt=cutoff
+    ).delete()
+    PendingInventory.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
