@@ -9,13 +9,10 @@ Prints orders/second and statements per order.
 """
 
 import argparse
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
-
-from _setup import setup  # noqa: E402
+from _setup import setup, teardown
 
 setup()
 
@@ -74,9 +71,7 @@ def main() -> None:
     print(f"  {args.orders / elapsed:8.1f} orders/s   {elapsed * 1000 / args.orders:6.2f} ms/order")
     print(f"  {statements / args.orders:8.1f} statements/order")
     shop.delete()
-    from config.celery import app
-
-    app.control.purge()  # the queued email tasks are for rows that no longer exist
+    teardown()
 
 
 if __name__ == "__main__":

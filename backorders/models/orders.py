@@ -171,6 +171,10 @@ class Event(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("backorder event")
         verbose_name_plural = _("backorder events")
+        indexes = [
+            # "The latest event of a backorder" (the identity of the change an email is about).
+            models.Index(fields=["backorder", "-id"], name="event_backorder_latest_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_actor_kind_display()}"

@@ -120,15 +120,15 @@ class Shop(models.Model):
         verbose_name = _("shop")
         verbose_name_plural = _("shops")
 
+    def __str__(self) -> str:
+        return self.name or self.domain
+
     def clean(self) -> None:
         suffix = get_setting("SHOP_DOMAIN_SUFFIX")
         if suffix and self.domain and not self.domain.endswith(suffix):
             raise ValidationError(
                 {"domain": _("The platform domain must end with %(suffix)s.") % {"suffix": suffix}}
             )
-
-    def __str__(self) -> str:
-        return self.name or self.domain
 
     @property
     def zoneinfo(self) -> zoneinfo.ZoneInfo:

@@ -193,10 +193,10 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> int:
     variant.units_allocated += total
     if complete:
         notifications.backorders_status_changed(
-            # Lazy: evaluated only by a listener that needs the rows.
-            backorders=Backorder.objects.filter(pk__in=[row.pk for row in complete]).order_by(
-                "queued_at", "pk"
-            ),
+            # Only what planning the emails needs; a signal listener loads the rest on access.
+            backorders=Backorder.objects.filter(pk__in=[row.pk for row in complete])
+            .only("pk", "shop_id", "order_id", "variant_id", "status")
+            .order_by("queued_at", "pk"),
             old_status=Backorder.Status.WAITING,
             actor=actor,
         )

@@ -36,7 +36,7 @@ Modules: this one holds the hooks; ``planning`` what a message says and how rows
 enqueued; ``owner`` the owner's actions (resend, fresh links) and the daily digest.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeVar
@@ -104,7 +104,7 @@ def backorders_created(*, backorders: Sequence[Backorder], actor: Actor) -> None
 
 
 @_in_transaction
-def backorders_status_changed(*, backorders: Sequence[Backorder], old_status: str, actor: Actor) -> None:
+def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: str, actor: Actor) -> None:
     """``backorders`` (already saved with their new status) left ``old_status``."""
     changed = [bo for bo in backorders if bo.status != old_status]
     _send_after_commit(
