@@ -12,11 +12,10 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from backorders.models import Backorder, Event, Product, Variant
+from backorders.models import Backorder, Event, Variant
 from backorders.models.orders import EtaSource
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
-from backorders.services.locking import retrying_atomic, variants_lock
 from backorders.services.policy import Policy, policy_resolve
 
 
@@ -93,30 +92,3 @@ def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
     if touched:
         notifications.backorders_eta_changed(backorders=touched, old_etas=old, actor=actor)
     return touched
-
-
-@retrying_atomic
-def variant_set_restock(
-    *, variant: Variant, restock_date: date | None, note: str = "", actor: Actor
-) -> Variant:
-    """Set (or clear, with None) the owner's manual restock date of ``variant`` and move the ETAs
-    of its waiting customers accordingly."""
-    variant = variants_lock([variant.pk])[variant.pk]
-    variant.restock_date, variant.restock_note = restock_date, note[:255]
-    variant.save(update_fields=["restock_date", "restock_note", "updated_at"])
-    eta_refresh(variant=variant, actor=actor)
-    return variant
-
-
-@retrying_atomic
-def product_set_restock(
-    *, product: Product, restock_date: date | None, note: str = "", actor: Actor
-) -> Product:
-    """Set the product-level manual restock date (inherited by variants without their own)."""
-    variants = variants_lock(product.variants.values_list("pk", flat=True))
-    Product.objects.filter(pk=product.pk).update(restock_date=restock_date, restock_note=note[:255])
-    product.restock_date, product.restock_note = restock_date, note[:255]
-    for variant in variants.values():
-        variant.product = product
-        eta_refresh(variant=variant, actor=actor)
-    return product

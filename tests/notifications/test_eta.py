@@ -8,7 +8,7 @@ from django.core import mail
 
 from backorders.models import Notification
 from backorders.services.audit import Actor
-from backorders.services.eta import product_set_restock, variant_set_restock
+from backorders.services.catalog import product_set_policy, variant_set_policy
 from tests.conftest import fresh
 from tests.factories import VariantFactory
 from tests.notifications.conftest import RESTOCK
@@ -27,7 +27,7 @@ def ordered(variant, place, commit):
 
 def restock(variant, day: date, commit) -> None:
     with commit():
-        variant_set_restock(variant=fresh(variant), restock_date=day, actor=OWNER)
+        variant_set_policy(variant=fresh(variant), restock_date=day, actor=OWNER)
 
 
 def test_a_one_day_move_sends_nothing(variant, ordered, commit):
@@ -99,7 +99,7 @@ def test_several_lines_of_one_order_moving_together_make_one_email(shop, make_va
         other = place({first: 1}, accepted=True)
     mail.outbox.clear()
     with commit():
-        product_set_restock(product=first.product, restock_date=date(2027, 3, 11), actor=OWNER)
+        product_set_policy(product=first.product, restock_date=date(2027, 3, 11), actor=OWNER)
     by_recipient = {m.to[0]: m for m in mail.outbox}
     assert len(mail.outbox) == 2 and set(by_recipient) == {order.email, other.email}
     body = by_recipient[order.email].body

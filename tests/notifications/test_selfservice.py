@@ -14,7 +14,7 @@ from django.utils import timezone
 from backorders.models import Backorder, Event, Notification, Suppression
 from backorders.selfservice import tokens
 from backorders.services.audit import Actor
-from backorders.services.eta import variant_set_restock
+from backorders.services.catalog import variant_set_policy
 from backorders.services.stock import stock_set_available
 from tests.conftest import fresh
 from tests.notifications.conftest import HttpsClient
@@ -57,7 +57,7 @@ def test_the_page_shows_each_item_with_status_quantity_queue_position_eta_and_hi
         place({mugs: 2}, accepted=True)
         order = place({mugs: 3, plates: 1}, accepted=True)
     with commit():
-        variant_set_restock(variant=fresh(mugs), restock_date=date(2027, 3, 9), actor=OWNER)
+        variant_set_policy(variant=fresh(mugs), restock_date=date(2027, 3, 9), actor=OWNER)
     with django_assert_max_num_queries(3):
         response = browser.get(page_url(order))
     assert response.status_code == 200

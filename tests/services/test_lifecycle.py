@@ -6,7 +6,7 @@ import time_machine
 from backorders import signals
 from backorders.models import Backorder, Event
 from backorders.services.audit import Actor
-from backorders.services.eta import variant_set_restock
+from backorders.services.catalog import variant_set_policy
 from backorders.services.lifecycle import (
     BackorderStateError,
     Tracking,
@@ -102,7 +102,7 @@ def test_owner_restock_date_moves_waiting_etas_with_an_event(shop, waiting):
     shop.handling_days = 2
     shop.save()
     with time_machine.travel(date(2026, 11, 26)):
-        variant_set_restock(
+        variant_set_policy(
             variant=fresh(variant), restock_date=date(2026, 12, 10), actor=Actor.admin("owner")
         )
     backorder.refresh_from_db()
