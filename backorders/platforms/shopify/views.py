@@ -41,7 +41,10 @@ NOT_AN_OBJECT = "The body is not a JSON object."
 
 
 def _header(request: HttpRequest, name: str) -> str:
-    return (request.headers.get(f"X-Shopify-{name}") or request.headers.get(f"Shopify-{name}") or "").strip()
+    # Read from META directly: ``request.headers`` would first copy out every header of the request.
+    key = name.upper().replace("-", "_")
+    meta = request.META
+    return (meta.get(f"HTTP_X_SHOPIFY_{key}") or meta.get(f"HTTP_SHOPIFY_{key}") or "").strip()
 
 
 def _refuse(
@@ -98,20 +101,20 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         "triggered_at": _triggered_at(_header(request, "Triggered-At")),
     }
     try:
-        if webhook_signature_valid(body=body, signature=signature, secrets=webhook_secrets()):
-            # Signed with the app's secret (the usual case): find the shop and store in one statement.
+        app_signed = webhook_signature_valid(body=body, signature=signature, secrets=webhook_secrets())
+        if app_signed:
+            # The usual case (a public app): find the shop and store in one statement.
             verdict = _verdict(body, topic)
-            receipt = webhook_delivery_receive(domain=domain, accept_inactive=privacy, **fields, **verdict)
-            shop = receipt.shop
-            if shop is None:
-                return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
-            stored_for_app_shop = not shop.webhook_secret
-        else:
-            shop = shop_credentials(domain=domain)
-            if shop is None:
-                return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
-            stored_for_app_shop = False
-        if not stored_for_app_shop:
+            if (
+                webhook_delivery_receive(domain=domain, accept_inactive=privacy, **fields, **verdict)
+                is not None
+            ):
+                return _accepted(verdict, shop_domain=domain, topic=topic)
+        # Nothing stored yet: find out why, or verify with the shop's own secret.
+        shop = shop_credentials(domain=domain)
+        if shop is None:
+            return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
+        if shop.webhook_secret or not app_signed:
             # Only a shop's own secret counts for it (a custom app); without one, nothing verified.
             if not shop.webhook_secret and not webhook_secrets():
                 logger.error(
@@ -125,16 +128,20 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
             verdict = _verdict(body, topic)
             if shop.is_active or privacy:
                 webhook_delivery_record(shop_id=shop.pk, **fields, **verdict)
+        # else: signed by the app for one of its shops, not stored: inactive, or a duplicate.
     except (OperationalError, InterfaceError) as exc:
         return _unavailable(exc)
     if not shop.is_active and not privacy:
         return _refuse(
             401, "inactive_shop", "This shop has uninstalled the app.", shop_domain=domain, topic=topic
         )
+    return _accepted(verdict, shop_domain=domain, topic=topic)  # stored now, or before (a duplicate)
 
-    # Verified and stored (or stored before: a duplicate changes nothing).
+
+def _accepted(verdict: dict[str, str], *, shop_domain: str, topic: str) -> HttpResponse:
+    """The answer to a verified delivery: 200, or 400 if its body is not a JSON object."""
     if verdict["status"] == WebhookDelivery.Status.REJECTED:
-        rejection_record(reason="not_json_object", shop_domain=domain, topic=topic)
+        rejection_record(reason="not_json_object", shop_domain=shop_domain, topic=topic)
         return JsonResponse({"error": "not_json_object", "detail": NOT_AN_OBJECT}, status=400)
     return HttpResponse(status=200)
 
@@ -143,11 +150,13 @@ def _verdict(body: bytes, topic: str) -> dict[str, str]:
     """The stored status of a verified body: rejected if it is not a JSON object, ignored if its
     topic is not handled, else received (to be processed). Parsed only after verification."""
     try:
-        is_object = isinstance(json.loads(body), dict)
-    except ValueError:  # malformed JSON or not UTF-8
+        text = body.decode("utf-8")  # JSON is UTF-8 (decoded once, then parsed)
+        is_object = isinstance(json.loads(text), dict)
+    except ValueError:  # not UTF-8, or malformed JSON
+        text = body.decode("utf-8", errors="replace")
         is_object = False
-    # Stored as text: undecodable bytes and NUL (which PostgreSQL text cannot hold) become U+FFFD.
-    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    # Stored as text: NUL, which PostgreSQL text cannot hold, becomes U+FFFD (as do undecodable bytes).
+    text = text.replace("\x00", "\ufffd")
     if not is_object:
         return {"body": text, "status": WebhookDelivery.Status.REJECTED, "last_error": NOT_AN_OBJECT}
     if not topic_handled(topic):

@@ -9,8 +9,10 @@ The life of a delivery row (``WebhookDelivery.status``)::
     ignored: a topic we do not handle (stored, answered 200)
 
 * Recording is one ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` under the unique
-  (shop, webhook id) constraint: a redelivery costs the same single statement, never an error. On
-  PostgreSQL, finding the shop is folded into that statement (``webhook_delivery_receive``).
+  (shop, webhook id) constraint: a redelivery is never an error and changes nothing. On
+  PostgreSQL, finding the shop is folded into that statement (``webhook_delivery_receive``), so a
+  new delivery costs one statement; a duplicate costs a second, the lookup that tells it apart
+  from an unknown or inactive shop.
 * Processing is enqueued after commit with ``robust=True``: a broker outage leaves the row
   ``received`` and the request still answered 200; the sweeper (beat, every minute) enqueues it
   again later. In a web process the publish itself happens off the request, in the process's
@@ -36,7 +38,6 @@ from backorders.services.webhooks.processing import (
     webhook_delivery_retry,
 )
 from backorders.services.webhooks.receiving import (
-    Receipt,
     ShopCredentials,
     shop_credentials,
     webhook_deliveries_enqueue,
@@ -46,7 +47,6 @@ from backorders.services.webhooks.receiving import (
 
 __all__ = [
     "DeliveryRetry",
-    "Receipt",
     "ShopCredentials",
     "pending_inventory_apply",
     "pending_inventory_record",

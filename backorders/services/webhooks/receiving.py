@@ -1,6 +1,7 @@
 """Receiving: storing a verified delivery once, and handing it to the broker after commit."""
 
 import atexit
+import functools
 import logging
 import os
 import threading
@@ -122,9 +123,8 @@ def webhook_deliveries_enqueue(*, delivery_ids: list[int]) -> int:
     return len(delivery_ids)
 
 
-def _delivery(
+def _row(
     *,
-    shop_id: int,
     topic: str,
     webhook_id: str,
     body: str,
@@ -133,22 +133,25 @@ def _delivery(
     triggered_at: datetime | None = None,
     status: str = Status.RECEIVED,
     last_error: str = "",
-) -> WebhookDelivery:
+) -> dict[str, Any]:
+    """A new delivery's column values by field name (the shop's aside)."""
     now = timezone.now()
-    return WebhookDelivery(
-        shop_id=shop_id,
-        topic=topic[:100],
-        webhook_id=webhook_id[:255],
-        event_id=event_id[:255],
-        api_version=api_version[:20],
-        triggered_at=triggered_at,
-        body=body,
-        status=status,
-        last_error=last_error,
-        received_at=now,
-        enqueued_at=now if status == Status.RECEIVED else None,
-        processed_at=None if status == Status.RECEIVED else now,
-    )
+    received = status == Status.RECEIVED
+    return {
+        "topic": topic[:100],
+        "webhook_id": webhook_id[:255],
+        "event_id": event_id[:255],
+        "api_version": api_version[:20],
+        "triggered_at": triggered_at,
+        "body": body,
+        "status": status,
+        "attempts": 0,
+        "last_error": last_error,
+        "received_at": now,
+        "enqueued_at": now if received else None,
+        "claimed_at": None,
+        "processed_at": None if received else now,
+    }
 
 
 def webhook_delivery_record(*, shop_id: int, **fields: Any) -> int | None:
@@ -161,13 +164,17 @@ def webhook_delivery_record(*, shop_id: int, **fields: Any) -> int | None:
     webhook request) the INSERT commits by itself, which saves the BEGIN and COMMIT round trips
     on the hottest path; inside one it simply joins it.
     """
-    delivery = _delivery(shop_id=shop_id, **fields)
+    row = _row(**fields) | {"shop_id": shop_id}
     connection = connections[router.db_for_write(WebhookDelivery)]
     if connection.vendor in ("postgresql", "sqlite"):
-        delivery_id = _insert_ignoring_duplicate(connection, delivery)
+        statement = _insert_statement(connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(row, connection))
+            found = cursor.fetchone()
+        delivery_id = found[0] if found else None
     else:  # pragma: no cover - other backends: a savepoint and the unique constraint
-        delivery_id = _insert_or_none(delivery)
-    if delivery_id is not None and delivery.status == Status.RECEIVED:
+        delivery_id = _insert_or_none(WebhookDelivery(**row))
+    if delivery_id is not None and row["status"] == Status.RECEIVED:
         _enqueue([delivery_id])
     return delivery_id
 
@@ -181,69 +188,111 @@ class ShopCredentials:
     is_active: bool
 
 
-@dataclass(frozen=True)
-class Receipt:
-    shop: ShopCredentials | None  # None: no shop has that domain
-    delivery_id: int | None  # the new delivery's id; None if nothing was stored
-
-
 def shop_credentials(*, domain: str) -> ShopCredentials | None:
     """The shop with platform domain ``domain`` (None if there is none): one query."""
-    row = Shop.objects.filter(domain=domain).values_list("pk", "webhook_secret", "is_active").first()
-    return ShopCredentials(*row) if row else None
+    connection = connections[router.db_for_read(Shop)]
+    with connection.cursor() as cursor:
+        cursor.execute(_shop_statement(connection.alias), [domain])
+        row = cursor.fetchone()
+    return ShopCredentials(row[0], row[1], bool(row[2])) if row else None
 
 
-def webhook_delivery_receive(*, domain: str, accept_inactive: bool, **fields: Any) -> Receipt:
-    """Store a delivery whose signature verified with the app's own secret: for the shop with
-    ``domain``, if that shop has no secret of its own (else the app's signature does not count
-    for it) and is active (or ``accept_inactive``), unless already stored.
+def webhook_delivery_receive(*, domain: str, accept_inactive: bool, **fields: Any) -> int | None:
+    """Store a delivery whose signature verified with the app's own secret, for the shop with
+    ``domain``: if that shop has no secret of its own (else the app's signature does not count
+    for it), is active (or ``accept_inactive``), and has not stored this webhook id before.
+    Returns the new delivery's id, or None if nothing was stored (``shop_credentials`` then
+    tells the caller why: unknown shop, own secret, inactive, or a duplicate).
 
-    One statement on PostgreSQL (find the shop and insert in one round trip, the hot path of a
-    public app's webhooks); a lookup and ``webhook_delivery_record`` elsewhere. The returned
-    shop lets the caller say why nothing was stored (unknown, own secret, inactive, duplicate).
+    One statement on PostgreSQL and SQLite, the hot path of a public app's webhooks: the shop is
+    found by the INSERT itself. A lookup and ``webhook_delivery_record`` elsewhere.
     """
     connection = connections[router.db_for_write(WebhookDelivery)]
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):  # pragma: no cover
         shop = shop_credentials(domain=domain)
         if shop is None or shop.webhook_secret or not (shop.is_active or accept_inactive):
-            return Receipt(shop, None)
-        return Receipt(shop, webhook_delivery_record(shop_id=shop.pk, **fields))
-    delivery = _delivery(shop_id=0, **fields)  # the shop's id comes from the statement itself
-    meta, quote = WebhookDelivery._meta, connection.ops.quote_name
-    shop_table = quote(Shop._meta.db_table)
-    shop_pk, secret, active, domain_column = (
+            return None
+        return webhook_delivery_record(shop_id=shop.pk, **fields)
+    row = _row(**fields) | {"domain": domain, "accept_inactive": accept_inactive}
+    statement = _receive_statement(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params(row, connection))
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    if row["status"] == Status.RECEIVED:
+        _enqueue([found[0]])
+    return found[0]
+
+
+# The receiving statements are built once per database from the models' own table and column
+# names, so that a request only binds its values (building them, or compiling an ORM query,
+# cost more CPU than the rest of a webhook request's own work).
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    fields: tuple[Field | None, ...]  # the parameters in order: a column's field, or None
+    names: tuple[str, ...]  # the ``row`` key of each parameter
+
+    def params(self, row: dict[str, Any], connection: BaseDatabaseWrapper) -> list[Any]:
+        if connection.vendor == "postgresql":  # psycopg adapts str, int, aware datetimes itself
+            return [row[name] for name in self.names]
+        return [
+            value if field is None else field.get_db_prep_save(value, connection)
+            for field, value in zip(self.fields, (row[name] for name in self.names), strict=True)
+        ]
+
+
+def _columns() -> list[Field]:
+    return [f for f in WebhookDelivery._meta.concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _insert_statement(alias: str) -> _Statement:
+    """INSERT … ON CONFLICT (shop, webhook id) DO NOTHING RETURNING id."""
+    connection = connections[alias]
+    meta, quote, columns = WebhookDelivery._meta, connection.ops.quote_name, _columns()
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({_conflict_target(connection)}) "
+        f"DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    return _Statement(sql, tuple(columns), tuple(f.attname for f in columns))
+
+
+@functools.cache
+def _receive_statement(alias: str) -> _Statement:
+    """INSERT … SELECT from the shop with that domain, if its webhooks verify with the app's
+    secret and it is active (or the caller accepts an inactive one), ON CONFLICT (shop, webhook
+    id) DO NOTHING RETURNING id."""
+    connection = connections[alias]
+    meta, quote, columns = WebhookDelivery._meta, connection.ops.quote_name, _columns()
+    shop_pk, secret, active, domain = (
         quote(_column(Shop, name)) for name in ("id", "webhook_secret", "is_active", "domain")
     )
-    columns = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [
-        f"s.{shop_pk}" if f.attname == "shop_id" else _typed_placeholder(f, connection) for f in columns
-    ]
-    conflict = _conflict_target(connection)
+    values = [f"s.{shop_pk}" if f.attname == "shop_id" else _placeholder(f, connection) for f in columns]
     sql = (
-        f"WITH s AS (SELECT {shop_pk}, {secret}, {active} FROM {shop_table} WHERE {domain_column} = %s), "
-        f"ins AS (INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
-        f"SELECT {', '.join(values)} FROM s WHERE s.{secret} = '' AND (s.{active} OR %s::boolean) "
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}) "
-        f"SELECT s.{shop_pk}, s.{secret}, s.{active}, (SELECT * FROM ins) FROM s"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+        f"SELECT {', '.join(values)} FROM {quote(Shop._meta.db_table)} s "
+        f"WHERE s.{domain} = %s AND s.{secret} = '' AND (s.{active} OR %s) "
+        f"ON CONFLICT ({_conflict_target(connection)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
-    params = [
-        domain,
-        *(
-            f.get_db_prep_save(getattr(delivery, f.attname), connection)
-            for f in columns
-            if f.attname != "shop_id"
-        ),
-        accept_inactive,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return Receipt(None, None)
-    receipt = Receipt(ShopCredentials(row[0], row[1], row[2]), row[3])
-    if receipt.delivery_id is not None and delivery.status == Status.RECEIVED:
-        _enqueue([receipt.delivery_id])
-    return receipt
+    inserted = [f for f in columns if f.attname != "shop_id"]
+    return _Statement(
+        sql, (*inserted, None, None), (*(f.attname for f in inserted), "domain", "accept_inactive")
+    )
+
+
+@functools.cache
+def _shop_statement(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    pk, secret, active, domain = (
+        quote(_column(Shop, name)) for name in ("id", "webhook_secret", "is_active", "domain")
+    )
+    return f"SELECT {pk}, {secret}, {active} FROM {quote(Shop._meta.db_table)} WHERE {domain} = %s"
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -258,27 +307,12 @@ def _conflict_target(connection: BaseDatabaseWrapper) -> str:
     return f"{quote(_column(WebhookDelivery, 'shop'))}, {quote(_column(WebhookDelivery, 'webhook_id'))}"
 
 
-def _typed_placeholder(field: Field, connection: BaseDatabaseWrapper) -> str:
+def _placeholder(field: Field, connection: BaseDatabaseWrapper) -> str:
+    if connection.vendor != "postgresql":
+        return "%s"
     # In INSERT … SELECT, PostgreSQL does not infer a parameter's type from its column.
     # (``cast_db_type`` is Django's; django-stubs lacks it.)
     return f"%s::{field.cast_db_type(connection)}"  # type: ignore[attr-defined]
-
-
-def _insert_ignoring_duplicate(connection: BaseDatabaseWrapper, delivery: WebhookDelivery) -> int | None:
-    meta = WebhookDelivery._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({_conflict_target(connection)}) "
-        f"DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    params = [f.get_db_prep_save(getattr(delivery, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _insert_or_none(delivery: WebhookDelivery) -> int | None:  # pragma: no cover
