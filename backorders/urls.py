@@ -6,10 +6,14 @@ from backorders.platforms.shopify import views as shopify
 from backorders.selfservice import views as selfservice
 
 app_name = "backorders"
-urlpatterns: list = []
 
-# The customer's self-service pages (signed links from emails).
-urlpatterns += [
+urlpatterns = [
+    # Platform webhooks, with and without the trailing slash: the platform counts a redirect as a
+    # failure, so neither form may ever be redirected (APPEND_SLASH) to the other. First in the
+    # list: the busiest URL, resolved with the fewest patterns tried.
+    path("webhooks/shopify", shopify.shopify_webhook, name="shopify_webhook"),
+    path("webhooks/shopify/", shopify.shopify_webhook),
+    # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
     path(
         "backorders/order/<str:token>/cancel/<int:backorder_id>/",
@@ -18,11 +22,4 @@ urlpatterns += [
     ),
     path("backorders/order/<str:token>/renew/", selfservice.order_link_renew, name="selfservice_renew"),
     path("backorders/unsubscribe/<str:token>/", selfservice.unsubscribe, name="unsubscribe"),
-]
-
-# Platform webhooks, with and without the trailing slash: the platform counts a redirect as a
-# failure, so neither form may ever be redirected (APPEND_SLASH) to the other.
-urlpatterns += [
-    path("webhooks/shopify", shopify.shopify_webhook, name="shopify_webhook"),
-    path("webhooks/shopify/", shopify.shopify_webhook),
 ]

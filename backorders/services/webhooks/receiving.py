@@ -106,12 +106,21 @@ def _enqueue(delivery_ids: list[int], *, dispatcher: bool = True) -> None:
     def send_webhook_deliveries() -> None:
         webhook_deliveries_dispatch_task.delay(delivery_ids)
 
-    if webhook_delivery_process_task.app.conf.task_always_eager:
+    if _celery_conf().task_always_eager:
         transaction.on_commit(process_webhook_deliveries, robust=True)
     elif dispatcher:
         transaction.on_commit(dispatch_webhook_deliveries, robust=True)
     else:
         transaction.on_commit(send_webhook_deliveries, robust=True)
+
+
+@functools.cache
+def _celery_conf() -> Any:
+    """The Celery app's configuration, found once (through the task proxy it costs as much as
+    the rest of enqueueing)."""
+    from backorders.tasks import webhook_delivery_process_task
+
+    return webhook_delivery_process_task._get_current_object().app.conf
 
 
 def webhook_deliveries_enqueue(*, delivery_ids: list[int]) -> int:
