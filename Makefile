@@ -36,6 +36,7 @@ test: venv | var
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TEST_SECRET_KEY) $(VENV)/bin/mypy backorders
 	$(TEST_SECRET_KEY) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_SECRET_KEY) $(PY) manage.py check
 
