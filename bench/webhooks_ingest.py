@@ -10,8 +10,9 @@ Four endpoints of one server, each warmed up, then measured in interleaved round
 * bare       a bench-only view that reads the body and answers JSON;
 * insert     a bench-only view that INSERTs the body and commits: the floor for receiving durably.
 
-Prints requests/second, p50 and p99 latency of each, and the ratios to the INSERT baseline
-(target: new ≥ 0.8 × insert, p99 < 50 ms). Load comes from ``wrk`` when installed
+Prints requests/second, p50 and p99 latency of each, the CPU time one request costs the web
+workers and PostgreSQL (from /proc), and the ratios to the INSERT baseline (target:
+new ≥ 0.8 × insert, p99 < 50 ms). Load comes from ``wrk`` when installed
 (``apt-get install wrk``), else from Python threads. Uses its own database
 (``backorders_bench_webhooks``, recreated each run) and Redis database 14 (its queue is emptied
 at the end). Persistent database connections (CONN_MAX_AGE=600), as in production.
@@ -274,17 +275,22 @@ def main() -> None:
         # favour one of them; each figure is the median over the rounds.
         for _ in range(args.rounds):
             for name, path, headers, unique in scenarios:
-                runs[name].append(
-                    load(
-                        port, path, headers, seconds=args.seconds, unique=unique, connections=args.connections
-                    )
+                before = cpu_seconds(server.pid)
+                run = load(
+                    port, path, headers, seconds=args.seconds, unique=unique, connections=args.connections
                 )
+                after = cpu_seconds(server.pid)
+                for side in ("web", "db"):
+                    run[side] = (after[side] - before[side]) / max(run["requests"], 1) * 1e6
+                runs[name].append(run)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
     results = {
-        name: {key: statistics.median(run[key] for run in rounds) for key in ("rps", "p50", "p99")}
+        name: {
+            key: statistics.median(run[key] for run in rounds) for key in ("rps", "p50", "p99", "web", "db")
+        }
         | {"requests": sum(run["requests"] for run in rounds), "errors": sum(run["errors"] for run in rounds)}
         for name, rounds in runs.items()
     }
@@ -309,10 +315,13 @@ def main() -> None:
         f"{args.rounds} rounds of {args.seconds:g} s per endpoint (medians), "
         f"client {client}, body {len(body)} bytes, {os.cpu_count()} CPUs"
     )
-    print(f"{'endpoint':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}")
+    print(
+        f"{'endpoint':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}"
+        f" {'web CPU us/req':>15} {'db CPU us/req':>14}"
+    )
     for name, r in results.items():
         figures = f"{r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9} {r['errors']:>8}"
-        print(f"{name:<10} {figures}")
+        print(f"{name:<10} {figures} {r['web']:>15.0f} {r['db']:>14.0f}")
     insert, bare = results["insert"]["rps"], results["bare"]["rps"]
     for name in ("new", "duplicate"):
         rps = results[name]["rps"]
@@ -323,6 +332,32 @@ def main() -> None:
     print(
         f"target (new >= {TARGET_RATIO} x insert, p99 < {TARGET_P99_MS:g} ms): {'met' if ok else 'NOT met'}"
     )
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far by the gunicorn master and its workers ("web") and by every
+    PostgreSQL process on the machine ("db"), from /proc (zeros where there is none): where a
+    request's cost goes, which the throughput figures alone do not tell."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    used = {"web": 0.0, "db": 0.0}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return used
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+        pid, ppid, cpu = int(entry.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+        if server_pid in (pid, ppid):
+            used["web"] += cpu
+        elif name == "postgres":
+            used["db"] += cpu
+    return used
 
 
 def _queue_length_and_clear() -> int:
