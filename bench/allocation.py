@@ -20,7 +20,7 @@ setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from backorders.models import Backorder, Event, Notification, Order, OrderLine, Product, Shop, Variant  # noqa: E402
+from backorders.models import Backorder, Order, OrderLine, Product, Shop, Variant  # noqa: E402
 from backorders.services import stock  # noqa: E402
 from backorders.services.audit import Actor  # noqa: E402
 from backorders.services.stock import stock_set_available  # noqa: E402
@@ -35,7 +35,10 @@ def prepare(lines: int) -> Variant:
     stock_set_available(variant=variant, available=-lines, actor=Actor.system("bench"))
     start = datetime(2026, 1, 1, tzinfo=UTC)
     orders = Order.objects.bulk_create(
-        Order(shop=shop, platform_id=i, placed_at=start + timedelta(seconds=i)) for i in range(lines)
+        Order(
+            shop=shop, platform_id=i, placed_at=start + timedelta(seconds=i), email=f"customer{i}@example.com"
+        )
+        for i in range(lines)
     )
     order_lines = OrderLine.objects.bulk_create(
         OrderLine(shop=shop, order=o, platform_id=1, variant=variant, quantity=1) for o in orders
@@ -45,8 +48,7 @@ def prepare(lines: int) -> Variant:
         for o, line in zip(orders, order_lines, strict=True)
     )
     Variant.objects.filter(pk=variant.pk).update(units_waiting=lines)
-    with connection.cursor() as cursor:  # planner statistics, as a live database has them
-        cursor.execute("ANALYZE")
+    analyze()
     return Variant.objects.select_related("product", "shop").get(pk=variant.pk)
 
 
@@ -57,14 +59,20 @@ def timed(variant: Variant) -> float:
 
 
 def reset(variant: Variant, lines: int) -> Variant:
-    """Every line waiting again, nothing allocated; returns the variant as the services load it."""
+    """Every line waiting again, nothing allocated; returns the variant as the services load it.
+    The audit events and emails of earlier rounds stay, as history stays in a live database (the
+    next round's changes are new events, so their emails are new too)."""
     with transaction.atomic():
         Backorder.objects.filter(variant=variant).update(quantity_allocated=0, status="waiting")
         Variant.objects.filter(pk=variant.pk).update(units_waiting=lines, units_allocated=0, available=-lines)
         variant.inventory_levels.update(available=-lines)
-        Event.objects.filter(backorder__variant=variant).delete()
-        Notification.objects.filter(shop_id=variant.shop_id).delete()
     return Variant.objects.select_related("product", "shop").get(pk=variant.pk)
+
+
+def analyze() -> None:
+    """Planner statistics, as a live database has them (autovacuum keeps them current there)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def raw_update(variant: Variant) -> float:
@@ -86,6 +94,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     variant = prepare(args.lines)
+    # A first round, so that the audit and email tables hold history before the statistics are
+    # taken: measured on empty-looking tables, PostgreSQL plans their lookups as sequential scans.
+    timed(reset(variant, args.lines))
+    analyze()
     ours, bare, raw, queries = [], [], [], 0
     for _ in range(args.rounds):
         variant = reset(variant, args.lines)

@@ -38,7 +38,7 @@ def notification_resend(*, notification: Notification, actor: Actor) -> Notifica
         update_fields=["status", "attempts", "due_at", "claimed_at", "last_error", "updated_at"]
     )
     batch = Batch.current()
-    batch.add((None, f"resend-{notification.pk}"), notification)
+    batch.add({(None, f"resend-{notification.pk}"): notification})
     return notification
 
 
@@ -68,7 +68,7 @@ def order_link_send(*, order: Order) -> Notification | None:
             row.save()
     except IntegrityError:
         return None
-    Batch.current().add((order.pk, Kind.LINK), row)
+    Batch.current().add({(order.pk, Kind.LINK): row})
     return row
 
 
@@ -161,6 +161,6 @@ def owner_digests_plan(*, now: datetime | None = None) -> list[Notification]:
                 row.save()
         except IntegrityError:
             continue
-        Batch.current().add((None, f"digest-{shop.pk}"), row)
+        Batch.current().add({(None, f"digest-{shop.pk}"): row})
         planned.append(row)
     return planned

@@ -77,10 +77,12 @@ class Batch:
         empties the list; a rolled-back savepoint removes what it registered)."""
         return any(isinstance(entry[1], _Flush) and entry[1].batch is self for entry in reversed(callbacks))
 
-    def add(self, key: tuple[int | None, str], row: Notification) -> None:
-        """Keep ``row`` (new or just merged into) and enqueue it after commit."""
-        self.rows[key] = row
-        transaction.on_commit(_Flush(self), robust=True)
+    def add(self, rows: Mapping[tuple[int | None, str], Notification]) -> None:
+        """Keep ``rows`` (new or just merged into) and enqueue them after commit: one callback per
+        change however many rows it wrote (a flush looks at every row of the batch)."""
+        if rows:
+            self.rows.update(rows)
+            transaction.on_commit(_Flush(self), robust=True)
 
     def flush(self) -> None:
         self.flushed = True
@@ -283,8 +285,7 @@ def plan(
     for item in items:
         item.notification_id = item.notification.pk
     NotificationItem.objects.bulk_create(items, ignore_conflicts=True)
-    for row in (*created, *merged):
-        batch.add((row.order_id, kind), row)
+    batch.add({(row.order_id, kind): row for row in (*created, *merged)})
     return [*created, *merged]
 
 
@@ -369,7 +370,7 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
     if not shipped:
         return
     batch = Batch.current()
-    created, updated = [], []
+    created, updated, added = [], [], {}
     for row in shipped:
         days = shop_setting(row.shop, "followup_days", "FOLLOWUP_DAYS")
         if days <= 0:
@@ -395,7 +396,8 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
         # An unsubscribe (or a bounce) known now is recorded now; one arriving later, at send time.
         blocked = row.status == Notification.Status.SUPPRESSED or getattr(row, "_unsubscribed", False)
         followup.status = Notification.Status.SUPPRESSED if blocked else Notification.Status.PENDING
-        batch.add((row.order_id, Kind.FOLLOWUP), followup)
+        added[(row.order_id, Kind.FOLLOWUP)] = followup
     Notification.objects.bulk_create(created)
     if updated:
         Notification.objects.bulk_update(updated, ["context", "dedupe_key", "due_at", "status", "updated_at"])
+    batch.add(added)
