@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from backorders.models import Backorder, Event, Notification, Order, OrderLine, Variant
 from backorders.services.audit import Actor
@@ -134,7 +135,9 @@ def test_allocating_a_large_stock_rise_uses_a_constant_number_of_queries(
 ):
     variant = _waiting_lines(make_variant(inventory_policy="continue"), count)
     with (
-        django_assert_max_num_queries(15),  # 3 of them write the outbox
+        # 3 of them plan the emails (the backorders, the rows, their items); SQLite splits the
+        # rows' INSERT in two, under its limit of bound variables.
+        django_assert_max_num_queries(16 if connection.vendor == "sqlite" else 15),
         django_capture_on_commit_callbacks() as callbacks,
     ):
         stock_set_available(variant=variant, available=0, actor=SYSTEM)

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 
 from backorders.conf import get_setting
-from backorders.models import Backorder, Event, Notification, NotificationItem, Order, Shop, Suppression
+from backorders.models import (
+    Backorder,
+    Event,
+    Notification,
+    NotificationItem,
+    Order,
+    Shop,
+    Suppression,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +175,45 @@ def _item(backorder: Backorder) -> dict[str, Any]:
     }
 
 
+# What a message needs of each backorder, its order, line, shop and variant: loading only these
+# fields keeps a fan-out of thousands of emails from parsing every timestamp of every row.
+_BACKORDER_FIELDS = (
+    "shop_id",
+    "order_id",
+    "line_id",
+    "variant_id",
+    "quantity",
+    "promised_eta",
+    "eta",
+    "eta_source",
+    "tracking_company",
+    "tracking_number",
+    "tracking_url",
+    "cancel_reason",
+    "order__platform_id",
+    "order__number",
+    "order__email",
+    "order__customer_name",
+    "order__customer_locale",
+    "line__title",
+    "line__sku",
+    "shop__language",
+    "shop__cancellation_payment_text",
+    "shop__apology_incentive",
+    "shop__eta_change_threshold_days",
+    "shop__apology_threshold_days",
+    "shop__followup_days",
+    "variant__title",
+    "variant__sku",
+    "variant__product__title",
+)
+
+
 def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
-    """The backorders with what the message needs, in one query: order, shop, line, variant; the
-    latest audit event (the change's identity) and whether a row of ``kind`` already covers it;
-    whether the address is suppressed; for ETA changes, the ETA the customer was last told."""
+    """The backorders with what the message needs, in one query: order, line, shop, variant and
+    product; the latest audit event (the change's identity) and whether a row of ``kind``
+    already covers it; whether the address is suppressed; for ETA changes, the ETA the customer
+    was last told."""
     latest_event = Event.objects.filter(backorder=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     covered = NotificationItem.objects.filter(
         backorder=OuterRef("pk"), event=OuterRef("event_id"), notification__kind=kind
@@ -178,7 +221,8 @@ def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
     same_address = Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("order__email")))
     queryset = (
         Backorder.objects.filter(pk__in=backorder_ids)
-        .select_related("order", "shop", "line", "variant__product")
+        .select_related("order", "line", "shop", "variant__product")
+        .only(*_BACKORDER_FIELDS)
         .annotate(event_id=Subquery(latest_event))
         .annotate(
             covered=Exists(covered),
