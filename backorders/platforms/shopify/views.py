@@ -105,10 +105,8 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         if app_signed:
             # The usual case (a public app): find the shop and store in one statement.
             verdict = _verdict(body, topic)
-            if (
-                webhook_delivery_receive(domain=domain, accept_inactive=privacy, **fields, **verdict)
-                is not None
-            ):
+            stored = webhook_delivery_receive(domain=domain, accept_inactive=privacy, **fields, **verdict)
+            if stored is not None:
                 return _accepted(verdict, shop_domain=domain, topic=topic)
         # Nothing stored yet: find out why, or verify with the shop's own secret.
         shop = shop_credentials(domain=domain)
