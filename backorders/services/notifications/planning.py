@@ -414,7 +414,8 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
     if not shipped:
         return
     batch = Batch.current()
-    created, updated, added = [], [], {}
+    created, updated = [], []
+    added: dict[tuple[int | None, str], Notification] = {}
     for row in shipped:
         days = shop_setting(row.shop, "followup_days", "FOLLOWUP_DAYS")
         if days <= 0:
