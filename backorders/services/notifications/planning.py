@@ -14,15 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 
 from backorders.conf import get_setting
-from backorders.models import (
-    Backorder,
-    Event,
-    Notification,
-    NotificationItem,
-    Order,
-    Shop,
-    Suppression,
-)
+from backorders.models import Backorder, Event, Notification, NotificationItem, Order, Shop, Suppression
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +213,7 @@ def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
     same_address = Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("order__email")))
     queryset = (
         Backorder.objects.filter(pk__in=backorder_ids)
-        .select_related("order", "line", "shop", "variant__product")
+        .select_related("order", "shop", "line", "variant__product")
         .only(*_BACKORDER_FIELDS)
         .annotate(event_id=Subquery(latest_event))
         .annotate(
@@ -415,7 +407,6 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
         return
     batch = Batch.current()
     created, updated = [], []
-    added: dict[tuple[int | None, str], Notification] = {}
     for row in shipped:
         days = shop_setting(row.shop, "followup_days", "FOLLOWUP_DAYS")
         if days <= 0:
@@ -441,8 +432,7 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
         # An unsubscribe (or a bounce) known now is recorded now; one arriving later, at send time.
         blocked = row.status == Notification.Status.SUPPRESSED or getattr(row, "_unsubscribed", False)
         followup.status = Notification.Status.SUPPRESSED if blocked else Notification.Status.PENDING
-        added[(row.order_id, Kind.FOLLOWUP)] = followup
     Notification.objects.bulk_create(created)
     if updated:
         Notification.objects.bulk_update(updated, ["context", "dedupe_key", "due_at", "status", "updated_at"])
-    batch.add(added)
+    batch.add({(followup.order_id, Kind.FOLLOWUP): followup for followup in (*created, *updated)})

@@ -10,7 +10,7 @@ The life of a delivery row (``WebhookDelivery.status``)::
 
 * Recording is one ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` under the unique
   (shop, webhook id) constraint: a redelivery is never an error and changes nothing. On
-  PostgreSQL, finding the shop is folded into that statement (``webhook_delivery_receive``), so a
+  PostgreSQL and SQLite, finding the shop is folded into that statement (``webhook_delivery_receive``), so a
   new delivery costs one statement; a duplicate costs a second, the lookup that tells it apart
   from an unknown or inactive shop.
 * Processing is enqueued after commit with ``robust=True``: a broker outage leaves the row

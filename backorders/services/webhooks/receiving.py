@@ -175,17 +175,13 @@ def webhook_delivery_record(*, shop_id: int, **fields: Any) -> int | None:
     """
     row = _row(**fields) | {"shop_id": shop_id}
     connection = connections[router.db_for_write(WebhookDelivery)]
-    if connection.vendor in ("postgresql", "sqlite"):
-        statement = _insert_statement(connection.alias)
-        with connection.cursor() as cursor:
-            cursor.execute(statement.sql, statement.params(row, connection))
-            found = cursor.fetchone()
-        delivery_id = found[0] if found else None
-    else:  # pragma: no cover - other backends: a savepoint and the unique constraint
+    if connection.vendor not in ("postgresql", "sqlite"):  # pragma: no cover
+        # Other backends: a savepoint and the unique constraint.
         delivery_id = _insert_or_none(WebhookDelivery(**row))
-    if delivery_id is not None and row["status"] == Status.RECEIVED:
-        _enqueue([delivery_id])
-    return delivery_id
+        if delivery_id is not None and row["status"] == Status.RECEIVED:
+            _enqueue([delivery_id])
+        return delivery_id
+    return _store(_insert_statement(connection.alias), row, connection)
 
 
 @dataclass(frozen=True)
@@ -223,7 +219,12 @@ def webhook_delivery_receive(*, domain: str, accept_inactive: bool, **fields: An
             return None
         return webhook_delivery_record(shop_id=shop.pk, **fields)
     row = _row(**fields) | {"domain": domain, "accept_inactive": accept_inactive}
-    statement = _receive_statement(connection.alias)
+    return _store(_receive_statement(connection.alias), row, connection)
+
+
+def _store(statement: "_Statement", row: dict[str, Any], connection: BaseDatabaseWrapper) -> int | None:
+    """Run a receiving statement; the new delivery's id (enqueued if it is to be processed), or
+    None if nothing was stored."""
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params(row, connection))
         found = cursor.fetchone()
@@ -279,9 +280,7 @@ def _receive_statement(alias: str) -> _Statement:
     id) DO NOTHING RETURNING id."""
     connection = connections[alias]
     meta, quote, columns = WebhookDelivery._meta, connection.ops.quote_name, _columns()
-    shop_pk, secret, active, domain = (
-        quote(_column(Shop, name)) for name in ("id", "webhook_secret", "is_active", "domain")
-    )
+    shop_pk, secret, active, domain = _shop_columns(connection)
     values = [f"s.{shop_pk}" if f.attname == "shop_id" else _placeholder(f, connection) for f in columns]
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
@@ -297,11 +296,18 @@ def _receive_statement(alias: str) -> _Statement:
 
 @functools.cache
 def _shop_statement(alias: str) -> str:
-    quote = connections[alias].ops.quote_name
-    pk, secret, active, domain = (
-        quote(_column(Shop, name)) for name in ("id", "webhook_secret", "is_active", "domain")
+    connection = connections[alias]
+    pk, secret, active, domain = _shop_columns(connection)
+    return (
+        f"SELECT {pk}, {secret}, {active} FROM {connection.ops.quote_name(Shop._meta.db_table)} "
+        f"WHERE {domain} = %s"
     )
-    return f"SELECT {pk}, {secret}, {active} FROM {quote(Shop._meta.db_table)} WHERE {domain} = %s"
+
+
+def _shop_columns(connection: BaseDatabaseWrapper) -> tuple[str, ...]:
+    """The shop's quoted id, webhook secret, active flag and domain columns."""
+    quote = connection.ops.quote_name
+    return tuple(quote(_column(Shop, name)) for name in ("id", "webhook_secret", "is_active", "domain"))
 
 
 def _column(model: type[Model], name: str) -> str:
