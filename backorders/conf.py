@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "APOLOGY_THRESHOLD_DAYS": 14,
     # Days after shipping to send the follow-up email; 0 = none (Shop may override).
     "FOLLOWUP_DAYS": 0,
+    # Seconds a backorder confirmation waits before it is sent (then planned again with the facts
+    # of that moment): stock processed just after the order must not make it untrue. The periodic
+    # sweeper sends it once due, so it leaves between this and this + one sweep interval.
+    "CONFIRMATION_GRACE_SECONDS": 60,
     # Seconds an email may stay "sending" before it is marked "unknown" for the owner to decide
     # (longer than the task's hard time limit, so that a live send is never declared lost).
     "EMAIL_SENDING_TIMEOUT": 15 * 60,

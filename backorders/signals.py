@@ -15,3 +15,8 @@ backorder_status_changed = Signal()
 # A backorder's current ETA changed. Arguments: backorder, old_eta (date | None),
 # new_eta (date | None), source (str, an EtaSource value), actor.
 backorder_eta_changed = Signal()
+
+# A backorder was cancelled, by anyone. Arguments: backorder, actor (services.audit.Actor: the
+# platform, the store, the owner in the admin or the customer), reason (str). Cancellations made
+# here (actor not the platform) are the ones a platform write-back would report.
+backorder_cancelled = Signal()

@@ -32,6 +32,14 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
         _unavailable(f"needs Redis at {REDIS_URL}")
 
 
+@pytest.fixture(autouse=True)
+def _no_confirmation_grace(request: pytest.FixtureRequest, settings) -> None:
+    """Confirmations leave at once in tests about something else; the tests of the grace period
+    itself (marked ``default_grace``) run with the default (60 s)."""
+    if not request.node.get_closest_marker("default_grace"):
+        settings.BACKORDERS = {**getattr(settings, "BACKORDERS", {}), "CONFIRMATION_GRACE_SECONDS": 0}
+
+
 @pytest.fixture
 def shop(db):
     from tests.factories import ShopFactory

@@ -9,4 +9,4 @@ Tenancy: until per-shop staff scoping lands, these pages are for superusers only
 account can never see another shop's rows.
 """
 
-from backorders.admin import catalog, notifications, orders, shops, webhooks  # noqa: F401  (registers the ModelAdmins)
+from backorders.admin import cancellations, catalog, notifications, orders, shops, webhooks  # noqa: F401  (registers the ModelAdmins)

@@ -221,7 +221,10 @@ def notification_sample(*, kind: str, language: str) -> Notification:
         )
     elif kind == Notification.Kind.CANCELLED:
         context["actor"] = "customer"
-        context["payment_text"] = shop.cancellation_payment_text
+        context["payment_text"] = shop.payment_text(language)
+    elif kind == Notification.Kind.OWNER_CANCELLED:
+        context.update(actor="customer", customer_email=order.email)
+        items[0].update(amount="38.00", currency=shop.currency or "USD", reason="No longer needed.")
     elif kind == Notification.Kind.DIGEST:
         line = {"order": "#1001", "title": "Stoneware Mug — Blue", "quantity": 2, "eta": None, "reason": ""}
         context = {
@@ -238,7 +241,7 @@ def notification_sample(*, kind: str, language: str) -> Notification:
         shop=shop,
         kind=kind,
         recipient=(shop.owner_email or "owner@example.com")
-        if kind == Notification.Kind.DIGEST
+        if kind in (Notification.Kind.DIGEST, *Notification.Kind.to_owner())
         else order.email,
         order=None if kind == Notification.Kind.DIGEST else order,
         language=language,

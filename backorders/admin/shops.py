@@ -3,12 +3,14 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import SuperuserOnlyMixin
 from backorders.models import Shop
+from backorders.models.shops import PAYMENT_TEXT_MAX_LENGTH
 from backorders.services.catalog import shop_upsert
 
 
@@ -27,6 +29,42 @@ class ShopForm(forms.ModelForm):
     class Meta:
         model = Shop
         fields = ["webhook_secret"]  # the admin adds the rest from its fieldsets
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        texts = self.instance.cancellation_payment_texts or {}
+        for code, _name in settings.LANGUAGES:
+            if PAYMENT_TEXT_FIELD % code in self.fields:
+                self.fields[PAYMENT_TEXT_FIELD % code].initial = texts.get(code, "")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        texts = {
+            code: cleaned.pop(PAYMENT_TEXT_FIELD % code).strip()
+            for code, _name in settings.LANGUAGES
+            if cleaned.get(PAYMENT_TEXT_FIELD % code)
+        }
+        self.instance.cancellation_payment_texts = texts
+        cleaned["cancellation_payment_texts"] = texts
+        return cleaned
+
+
+# One plain text box per language of the site: what a customer reads about their money when
+# items are cancelled (Shop.cancellation_payment_texts).
+PAYMENT_TEXT_FIELD = "payment_text_%s"
+for _code, _language in settings.LANGUAGES:
+    ShopForm.base_fields[PAYMENT_TEXT_FIELD % _code] = forms.CharField(
+        label=_("Payment note in cancellation emails (%(language)s)") % {"language": _language},
+        required=False,
+        max_length=PAYMENT_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "What happens to the customer's money, e.g. “We refund you within 3 working days.” "
+            "Empty: the shop's language, else “Our team has been told and will refund the "
+            "cancelled items to your original payment method.”"
+        ),
+    )
+    ShopForm.declared_fields[PAYMENT_TEXT_FIELD % _code] = ShopForm.base_fields[PAYMENT_TEXT_FIELD % _code]
 
 
 @admin.register(Shop)
@@ -52,6 +90,18 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            _("Customer emails"),
+            {
+                "fields": [
+                    "eta_change_threshold_days",
+                    "apology_threshold_days",
+                    "apology_incentive",
+                    "followup_days",
+                    *(PAYMENT_TEXT_FIELD % code for code, _name in settings.LANGUAGES),
+                ]
+            },
+        ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -62,7 +112,10 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
         others = tuple(
             field.name
             for field in Shop._meta.concrete_fields
-            if field.editable and not field.primary_key and field.name not in listed
+            if field.editable
+            and not field.primary_key
+            and field.name not in listed
+            and field.name != "cancellation_payment_texts"  # edited as one box per language
         )
         if others:
             fieldsets.insert(-1, (_("Other settings"), {"fields": others}))
@@ -79,7 +132,11 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Shop, form: forms.ModelForm, change: bool) -> None:
         """Save through ``shop_upsert``, the service every entry point uses."""
         own = {"domain", "name", "owner_email", "webhook_secret"}
-        fields = {name: getattr(obj, name) for name in form.cleaned_data if name not in own}
+        fields = {
+            name: getattr(obj, name)
+            for name in form.cleaned_data
+            if name not in own and not name.startswith("payment_text_")
+        }
         shop, _created = shop_upsert(
             domain=obj.domain,
             name=obj.name,

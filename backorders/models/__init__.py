@@ -1,12 +1,13 @@
 from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
-from backorders.models.orders import Backorder, Event, Order, OrderLine
+from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
 from backorders.models.shops import BackorderMode, Shop
 from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
 __all__ = [
     "Backorder",
     "BackorderMode",
+    "Cancellation",
     "CustomerDataRequest",
     "Event",
     "InventoryLevel",

@@ -28,11 +28,23 @@ class Notification(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         LINK = "link", _("Fresh self-service link")
         DIGEST = "digest", _("Owner digest")
+        OWNER_CANCELLED = "owner_cancelled", _("Cancellation to settle (to the owner)")
 
         @classmethod
         def optional(cls) -> list[str]:
             """Kinds a customer may unsubscribe from (the rest are transactional)."""
             return [cls.FOLLOWUP]
+
+        @classmethod
+        def to_owner(cls) -> list[str]:
+            """Kinds about an order that go to the shop owner, not to the order's customer."""
+            return [cls.OWNER_CANCELLED]
+
+        @classmethod
+        def checked_before_sending(cls) -> list[str]:
+            """Kinds whose facts can stop being true before they leave: planned again at send
+            time, or superseded (services.outbox)."""
+            return [cls.CONFIRMATION, cls.READY, cls.ETA_CHANGED]
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -41,10 +53,16 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown: may have been sent, check before resending")
         SUPPRESSED = "suppressed", _("Suppressed")
+        SUPERSEDED = "superseded", _("Superseded: no longer true, not sent")
 
         @classmethod
         def resendable(cls) -> list[str]:
             return [cls.FAILED, cls.UNKNOWN, cls.SUPPRESSED]
+
+        @classmethod
+        def may_have_left(cls) -> list[str]:
+            """Statuses of a message that may have reached its recipient."""
+            return [cls.SENDING, cls.SENT, cls.UNKNOWN]
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

@@ -20,6 +20,8 @@ class Order(models.Model):
     customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
     customer_locale = models.CharField(_("customer locale"), max_length=20, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.STORE)
+    # ISO 4217 code of the order's prices ("" when the caller did not say: the shop's currency).
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
     placed_at = models.DateTimeField(_("placed at"))
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -46,8 +48,13 @@ class OrderLine(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     title = models.CharField(_("title"), max_length=255, blank=True)
     sku = models.CharField(_("SKU"), max_length=255, blank=True)
+    # Units committed for this line: what the platform (or the store) ordered, less the units a
+    # customer or the owner cancelled here (``quantity_cancelled``). The platform's own quantity
+    # is the sum of the two; a later platform edit is applied relative to it (services.checkout).
     quantity = models.PositiveIntegerField(_("quantity"))
+    quantity_cancelled = models.PositiveIntegerField(_("quantity cancelled here"), default=0)
     quantity_fulfilled = models.PositiveIntegerField(_("quantity fulfilled"), default=0)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -59,6 +66,11 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.title or self.sku or self.variant_id}"
+
+    @property
+    def quantity_ordered(self) -> int:
+        """The line's quantity as its source (the platform, the store) last stated it."""
+        return self.quantity + self.quantity_cancelled
 
 
 class EtaSource(models.TextChoices):
@@ -147,6 +159,7 @@ class Event(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
         FLAGGED = "flagged", _("Flagged for attention")
+        SETTLED = "settled", _("Cancellation settled")
 
     class ActorKind(models.TextChoices):
         PLATFORM = "platform", _("Platform webhook")
@@ -178,3 +191,36 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_actor_kind_display()}"
+
+
+class Cancellation(models.Model):
+    """Units a customer, the owner or the store cancelled here (not the platform): the owner
+    must settle each one on the platform (refund, edit the order). Written by
+    ``services.lifecycle.backorder_cancel``; marked settled by ``cancellation_settle``."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="cancellations")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellations")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="cancellations")
+    backorder = models.ForeignKey(Backorder, on_delete=models.CASCADE, related_name="cancellations")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    # quantity × the line's unit price when it is known.
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    actor_kind = models.CharField(_("cancelled by"), max_length=10, choices=Event.ActorKind.choices)
+    actor_name = models.CharField(_("cancelled by (name)"), max_length=255, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("cancelled at"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settled_by = models.CharField(_("settled by"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("cancellation to settle")
+        verbose_name_plural = _("cancellations to settle")
+        indexes = [models.Index(fields=["shop", "settled_at"], name="cancellation_shop_settled_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cancellation_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.quantity} × {self.line.title or self.line.sku}"

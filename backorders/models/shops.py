@@ -23,6 +23,26 @@ def validate_timezone(value: str) -> None:
         )
 
 
+PAYMENT_TEXT_MAX_LENGTH = 1000
+
+
+def validate_payment_texts(value: object) -> None:
+    """{language code: text}, each code one the app ships, each text plain and bounded."""
+    from django.conf import settings
+
+    if not isinstance(value, dict):
+        raise ValidationError(_("Enter the texts as an object of language code to text."))
+    known = {code for code, _name in settings.LANGUAGES}
+    for code, text in value.items():
+        if code not in known:
+            raise ValidationError(_("%(code)s is not a language of this site."), params={"code": code})
+        if not isinstance(text, str) or len(text) > PAYMENT_TEXT_MAX_LENGTH or "\x00" in text:
+            raise ValidationError(
+                _("The %(code)s text must be plain text of at most %(n)d characters."),
+                params={"code": code, "n": PAYMENT_TEXT_MAX_LENGTH},
+            )
+
+
 class BackorderMode(models.TextChoices):
     """Whether a variant may be sold beyond what is on hand."""
 
@@ -106,10 +126,15 @@ class Shop(models.Model):
             "Empty: the FOLLOWUP_DAYS setting (0)."
         ),
     )
-    cancellation_payment_text = models.TextField(
+    # What the customer is told about their money when they cancel, per language code
+    # ({"en": "…", "de": "…"}): the shop knows its refund policy, the app does not. A language
+    # without a text falls back to the shop's language, then to the app's default (which only
+    # says what is true: the shop has been told and will refund the cancelled items).
+    cancellation_payment_texts = models.JSONField(
         _("payment note in cancellation emails"),
+        default=dict,
         blank=True,
-        help_text=_("What happens to the payment. Empty: “Any payment for the cancelled items is refunded.”"),
+        validators=[validate_payment_texts],
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -129,6 +154,11 @@ class Shop(models.Model):
             raise ValidationError(
                 {"domain": _("The platform domain must end with %(suffix)s.") % {"suffix": suffix}}
             )
+
+    def payment_text(self, language: str) -> str:
+        """The shop's cancellation payment note for ``language`` ("" for the app's default)."""
+        texts = self.cancellation_payment_texts or {}
+        return texts.get(language) or texts.get(self.language) or ""
 
     @property
     def zoneinfo(self) -> zoneinfo.ZoneInfo:

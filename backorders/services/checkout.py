@@ -14,6 +14,7 @@ changed order (quantities edited, lines removed or added) adjusts its backorders
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -72,6 +73,7 @@ class LineInput:
     quantity: int
     title: str = ""
     sku: str = ""
+    unit_price: Decimal | None = None
 
 
 def _refusal(policy: Policy, variant: Variant, short: int) -> str:
@@ -136,6 +138,7 @@ def order_record(
     email: str = "",
     customer_name: str = "",
     locale: str = "",
+    currency: str = "",
     updated_at: datetime | None = None,
 ) -> Order:
     """Record an order (or apply its changes) and create, adjust or cancel its backorders.
@@ -145,6 +148,12 @@ def order_record(
     quantity, as on the platform (see services.stock). ``updated_at`` (the platform's) makes
     replays and out-of-order deliveries harmless: an order already stored at that or a newer
     version is returned unchanged.
+
+    A line's ``quantity`` is what the caller orders now. Units a customer or the owner cancelled
+    here stay cancelled: a change is applied relative to the quantity the caller last stated
+    (``OrderLine.quantity_ordered``), so only an increase creates new waiting units, and a
+    reduction takes the units cancelled here first (the owner settling a cancellation on the
+    platform), then the rest of the line.
     """
     _validate_lines(lines)
     # Lock order: variants (by primary key), then the order, as every service does.
@@ -158,6 +167,7 @@ def order_record(
         "email": email,
         "customer_name": customer_name,
         "customer_locale": locale,
+        "currency": currency,
         "source": Order.Source.PLATFORM if accepted else Order.Source.STORE,
         "placed_at": placed_at,
         "platform_updated_at": updated_at,
@@ -197,6 +207,7 @@ def order_record(
             title=data.title[:255],
             sku=data.sku[:255],
             quantity=data.quantity,
+            unit_price=data.unit_price,
         )
         for data in lines
         if data.platform_id not in existing
@@ -204,23 +215,32 @@ def order_record(
     increases = [(line, line.quantity) for line in new_lines if line.variant_id and line.quantity]
     for data in lines:
         line = existing.pop(data.platform_id, None)
-        if line is None or data.quantity == line.quantity:
+        if line is None or data.quantity == line.quantity_ordered:
             continue
-        old_quantity, line.quantity = line.quantity, data.quantity
-        OrderLine.objects.filter(pk=line.pk).update(quantity=data.quantity)
-        if line.variant_id is None:
+        if data.quantity > line.quantity_ordered:
+            added = data.quantity - line.quantity_ordered
+            line.quantity += added
+            OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity)
+            if line.variant_id is not None:
+                increases.append((line, added))
             continue
-        if data.quantity > old_quantity:
-            increases.append((line, data.quantity - old_quantity))
-        else:  # fewer units wanted: released first, so that the units are free for what follows
-            _line_release(
-                line, variants[line.variant_id], old_quantity - data.quantity, as_of=as_of, actor=actor
-            )
+        # Fewer units ordered: the units cancelled here go first, then units still committed
+        # (released first, so that they are free for what follows).
+        reduction = line.quantity_ordered - data.quantity
+        settled = min(reduction, line.quantity_cancelled)
+        released = reduction - settled
+        line.quantity_cancelled -= settled
+        line.quantity -= released
+        OrderLine.objects.filter(pk=line.pk).update(
+            quantity=line.quantity, quantity_cancelled=line.quantity_cancelled
+        )
+        if released and line.variant_id is not None:
+            _line_release(line, variants[line.variant_id], released, as_of=as_of, actor=actor)
     for line in existing.values():  # lines gone from the changed order
         if line.variant_id is not None and line.quantity > line.quantity_fulfilled:
             unshipped = line.quantity - line.quantity_fulfilled
             _line_release(line, variants[line.variant_id], unshipped, as_of=as_of, actor=actor)
-        OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity_fulfilled)
+        OrderLine.objects.filter(pk=line.pk).update(quantity=line.quantity_fulfilled, quantity_cancelled=0)
     new_backorders = _lines_commit(order, increases, variants, accepted=accepted, as_of=as_of, actor=actor)
     for variant in variants.values():
         stock_allocate(variant=variant, actor=actor)

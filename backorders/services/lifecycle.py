@@ -4,15 +4,16 @@ An illegal transition (cancelling a fulfilled backorder, fulfilling a cancelled 
 ``BackorderStateError`` and changes nothing.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backorders.models import Backorder, Event, Order, OrderLine, Variant
+from backorders.models import Backorder, Cancellation, Event, Order, OrderLine, Variant
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.locking import retrying_atomic, variants_lock
@@ -92,10 +93,65 @@ def backorder_cancel(*, backorder: Backorder, actor: Actor, reason: str = "") ->
     """
     backorder, variant = _lock_backorder(backorder)
     backorder_cancel_locked(backorder=backorder, variant=variant, actor=actor, reason=reason)
-    OrderLine.objects.filter(pk=backorder.line_id).update(quantity=F("quantity") - backorder.quantity)
+    # The units are cancelled here, not on the platform: remembered per line, so that a later
+    # platform edit of the order never brings them back (services.checkout.order_record).
+    OrderLine.objects.filter(pk=backorder.line_id).update(
+        quantity=F("quantity") - backorder.quantity,
+        quantity_cancelled=F("quantity_cancelled") + backorder.quantity,
+    )
+    if actor.kind != Event.ActorKind.PLATFORM:
+        _cancellation_record(backorder=backorder, actor=actor, reason=reason)
     stock_adjust(variant=variant, delta=backorder.quantity)
     stock_allocate(variant=variant, actor=actor)
     return backorder
+
+
+def _cancellation_record(*, backorder: Backorder, actor: Actor, reason: str) -> Cancellation:
+    """What the owner must settle on the platform (refund, edit the order), and their email."""
+    line, order = backorder.line, backorder.order
+    price = line.unit_price
+    cancellation = Cancellation.objects.create(
+        shop_id=backorder.shop_id,
+        order=order,
+        line=line,
+        backorder=backorder,
+        quantity=backorder.quantity,
+        amount=None if price is None else price * backorder.quantity,
+        currency=order.currency,
+        actor_kind=actor.kind,
+        actor_name=actor.name[:255],
+        reason=reason[:255],
+    )
+    notifications.backorders_cancelled_here(backorders=[backorder], actor=actor)
+    return cancellation
+
+
+@transaction.atomic
+def cancellations_settle(*, cancellations: Iterable[Cancellation], actor: Actor) -> int:
+    """Mark cancellations settled (the owner refunded or edited the order on the platform), each
+    with an audit event on its backorder. Already settled ones are left as they were. Returns
+    how many were settled now."""
+    pending = list(
+        Cancellation.objects.select_for_update()
+        .filter(pk__in=[c.pk for c in cancellations], settled_at=None)
+        .select_related("backorder")
+        .order_by("pk")
+    )
+    if not pending:
+        return 0
+    now = timezone.now()
+    Cancellation.objects.filter(pk__in=[c.pk for c in pending]).update(settled_at=now, settled_by=actor.name[:255])
+    events_record(
+        event_build(
+            backorder=c.backorder,
+            kind=Event.Kind.SETTLED,
+            actor=actor,
+            quantity=c.quantity,
+            note=_("Cancellation settled on the platform."),
+        )
+        for c in pending
+    )
+    return len(pending)
 
 
 def _fulfil_locked(*, backorder: Backorder, variant: Variant, tracking: Tracking, actor: Actor) -> None:

@@ -42,9 +42,10 @@ from django.utils import timezone
 
 from backorders import mail
 from backorders.conf import get_setting
-from backorders.models import Notification, Shop, Suppression
+from backorders.models import Backorder, Notification, NotificationItem, Shop, Suppression
 from backorders.selfservice import tokens
 from backorders.services.notifications import notifications_enqueue
+from backorders.services.notifications.planning import eta_summary_apply, iso_date
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,9 @@ def _parse_dates(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _admin_url() -> str:
+def _admin_url(name: str = "admin:index", query: str = "") -> str:
     try:
-        return tokens.site_url() + reverse("admin:index")
+        return tokens.site_url() + reverse(name) + query
     except NoReverseMatch:
         return ""
 
@@ -98,7 +99,9 @@ def notification_context(notification: Notification) -> dict[str, Any]:
         context["date"] = date.fromisoformat(context["date"])
     context["shop"] = notification.shop
     context["kind"] = notification.kind
-    if notification.order_id is not None:
+    if notification.kind in Notification.Kind.to_owner():
+        context["admin_url"] = _admin_url("admin:backorders_cancellation_changelist", "?settled=no")
+    elif notification.order_id is not None:  # the customer's own key: never in an owner's email
         context["self_service_url"] = tokens.order_url_for(
             shop_id=notification.shop_id, order_id=notification.order_id
         )
@@ -134,6 +137,62 @@ def _with_shop_and_suppression(queryset: QuerySet[Notification]) -> QuerySet[Not
             Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("recipient")))
         )
     )
+
+
+# The status a backorder must still have for an item of each kind to be true when it leaves.
+_STILL_TRUE = {
+    Notification.Kind.CONFIRMATION: Backorder.Status.WAITING,
+    Notification.Kind.READY: Backorder.Status.ALLOCATED,
+    Notification.Kind.ETA_CHANGED: Backorder.Status.WAITING,
+}
+
+
+def notification_refresh(notification: Notification) -> str:
+    """Plan a claimed message again with the facts of now, just before it is sent.
+
+    A customer must never read what stopped being true before the message left: an item whose
+    backorder moved on since it was planned (a "ready" for a line cancelled since, a
+    confirmation for a line allocated or cancelled during the grace period, a "delayed" whose
+    ETA moved again) is dropped, and a confirmation tells the current quantity and ETA (the ETA
+    told is recorded on its item). Returns why the whole message is superseded ("" when
+    something true is left to send). Two statements at most: the read, and one update.
+    """
+    wanted = _STILL_TRUE[notification.kind]
+    backorders = {
+        bo.pk: bo
+        for bo in Backorder.objects.filter(notifications=notification).only(
+            "status", "quantity", "eta", "eta_source"
+        )
+    }
+    kept: list[dict[str, Any]] = []
+    gone: list[str] = []
+    new_etas: dict[int, date | None] = {}
+    for item in notification.context.get("items", []):
+        backorder = backorders.get(item["id"])
+        if backorder is None or backorder.status != wanted:
+            status = backorder.get_status_display().lower() if backorder else "gone"
+            gone.append(f"{item.get('title') or item['id']}: now {status}")
+            continue
+        eta = iso_date(backorder.eta)
+        if notification.kind == Notification.Kind.ETA_CHANGED and eta != item.get("eta"):
+            gone.append(f"{item.get('title') or item['id']}: the ETA moved again since")
+            continue
+        if notification.kind == Notification.Kind.CONFIRMATION and (
+            eta != item.get("eta") or backorder.quantity != item.get("quantity")
+        ):
+            item = {**item, "quantity": backorder.quantity, "eta": eta, "eta_source": backorder.eta_source}
+            new_etas[backorder.pk] = backorder.eta
+        kept.append(item)
+    if not kept:
+        return "Superseded before it was sent: " + "; ".join(gone) + "."
+    if gone or new_etas:
+        notification.context = {**notification.context, "items": kept}
+        if notification.kind == Notification.Kind.ETA_CHANGED:
+            eta_summary_apply(notification, notification.shop)
+        Notification.objects.filter(pk=notification.pk).update(context=notification.context)
+        for backorder_id, eta in new_etas.items():  # rare: the ETA moved during the grace period
+            NotificationItem.objects.filter(notification=notification, backorder_id=backorder_id).update(eta=eta)
+    return ""
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -182,6 +241,11 @@ def _deliver(notification: Notification) -> str:
     if notification.suppressed and _blocked(notification):  # type: ignore[attr-defined]
         _finish(notification_id, Status.SUPPRESSED, last_error="The address is suppressed for this shop.")
         return Status.SUPPRESSED
+    if notification.kind in Notification.Kind.checked_before_sending():
+        stale = notification_refresh(notification)
+        if stale:
+            _finish(notification_id, Status.SUPERSEDED, last_error=stale)
+            return Status.SUPERSEDED
     try:
         rendered = notification_render(notification)
     except Exception as exc:
@@ -194,9 +258,12 @@ def _deliver(notification: Notification) -> str:
             "List-Unsubscribe": f"<{tokens.unsubscribe_url(notification.shop, notification.recipient)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
-    reply_to = (
-        [notification.shop.owner_email] if notification.order_id and notification.shop.owner_email else []
-    )
+    if notification.kind in Notification.Kind.to_owner():  # the owner's reply goes to the customer
+        customer = notification.context.get("customer_email", "")
+        reply_to = [customer] if customer else []
+    else:
+        owner = notification.shop.owner_email
+        reply_to = [owner] if notification.order_id and owner else []
     try:
         message_id = mail.send(
             rendered,

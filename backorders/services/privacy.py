@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from backorders.models import (
     Backorder,
+    Cancellation,
     CustomerDataRequest,
     Event,
     Notification,
@@ -326,6 +327,11 @@ def customer_redact(
                 cancel_reason=_scrub_text(backorder.cancel_reason, email),
                 flag_reason=_scrub_text(backorder.flag_reason, email),
             )
+    cancellations = Cancellation.objects.filter(shop=shop, order__in=order_pks)
+    cancellations.filter(actor_kind=Event.ActorKind.CUSTOMER).update(actor_name="")
+    if email:
+        for cancellation in Cancellation.objects.filter(shop=shop, reason__icontains=email):
+            Cancellation.objects.filter(pk=cancellation.pk).update(reason=_scrub_text(cancellation.reason, email))
     mails = Notification.objects.filter(shop=shop).filter(
         Q(order__in=order_pks) | (Q(recipient__iexact=email) if email else Q(pk__in=[]))
     )

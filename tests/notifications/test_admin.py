@@ -101,6 +101,7 @@ def test_the_shops_email_settings_are_editable_in_the_admin(owner, shop):
         "apology_threshold_days",
         "apology_incentive",
         "followup_days",
-        "cancellation_payment_text",
+        "payment_text_en",
+        "payment_text_de",
     ):
         assert f'name="{field}"' in page

@@ -163,17 +163,21 @@ def test_cancelled_email_says_who_cancelled_and_what_happens_to_the_payment(
     mail.outbox.clear()
     with commit():
         backorder_cancel(backorder=order.backorders.get(), actor=actor, reason="Changed my mind")
-    [message] = mail.outbox
+    [message] = [m for m in mail.outbox if m.to == [order.email]]
     assert message.subject == f"Acme: items of your order {order.number} were cancelled"
     assert wording in message.body
     assert "- 2 × Blue Mug (SKU-" in message.body and "(Changed my mind)" in message.body
-    assert "refunded to your original payment method" in message.body
+    # The default promises only what is true: the shop is told (below) and refunds.
+    assert "Our team has been told and will refund the cancelled items" in message.body
+    [owner] = [m for m in mail.outbox if m.to == [order.shop.owner_email]]
+    assert owner.subject == f"Order {order.number}: items cancelled, to refund"
+    assert "2 × Blue Mug" in owner.body and "Changed my mind" in owner.body
 
 
 def test_an_order_cancelled_on_the_platform_is_one_email_with_the_owners_payment_text(
     shop, make_backordered, place, commit
 ):
-    shop.cancellation_payment_text = "We refund you within 3 working days."
+    shop.cancellation_payment_texts = {"en": "We refund you within 3 working days."}
     shop.save()
     mugs, plates = make_backordered("Mug"), make_backordered("Plate")
     with commit():
@@ -232,9 +236,10 @@ def test_an_unsubscribed_customer_still_gets_transactional_emails_but_no_follow_
         order_fulfill(order=order, actor=PLATFORM)
     assert [m.subject.split(": ", 1)[1] for m in mail.outbox] == [
         f"your order {order.number} has items on backorder",
-        f"your order {order.number} is ready to ship",
         f"your order {order.number} has shipped",
     ]
+    # Allocated and shipped in one go: "ready" was no longer true when it was due.
+    assert Notification.objects.get(kind="ready").status == "superseded"
     assert Notification.objects.get(kind="followup").status == "suppressed"
 
 

@@ -201,6 +201,8 @@ def test_two_lines_of_one_variant_split_correctly_when_the_platform_level_came_f
 
 
 def test_a_cancelled_line_that_grows_again_goes_to_the_back_of_the_queue(make_variant, place, shop):
+    """Only units the platform adds beyond what it ordered before wait again; the cancelled
+    ones stay cancelled."""
     from backorders.services.audit import Actor
     from backorders.services.checkout import LineInput, order_record
     from backorders.services.lifecycle import backorder_cancel
@@ -210,7 +212,8 @@ def test_a_cancelled_line_that_grows_again_goes_to_the_back_of_the_queue(make_va
     order = place({variant: 2}, order_id=700, accepted=True, minute=0)
     place({variant: 1}, order_id=701, accepted=True, minute=1)
     backorder_cancel(backorder=order.backorders.get(), actor=Actor.customer())
-    assert order.lines.get().quantity == 0
+    line = order.lines.get()
+    assert (line.quantity, line.quantity_cancelled) == (0, 2)
     order_record(
         shop=shop,
         platform_id=700,
@@ -218,12 +221,46 @@ def test_a_cancelled_line_that_grows_again_goes_to_the_back_of_the_queue(make_va
         accepted=True,
         actor=Actor.platform(),
         updated_at=at(50),
-        lines=[LineInput(platform_id=70000, variant_id=variant.pk, quantity=1)],
+        lines=[LineInput(platform_id=70000, variant_id=variant.pk, quantity=3)],  # one more unit
     )
     reopened = order.backorders.get()
     assert (reopened.status, reopened.quantity, reopened.quantity_allocated) == ("waiting", 1, 0)
     assert backorders_of(variant)[-1] == reopened
     assert fresh(variant).units_waiting == 2
+
+
+def test_a_platform_reduction_takes_the_units_cancelled_here_first(make_variant, place, shop):
+    """The owner refunding a customer's cancellation on the platform lowers the platform's
+    quantity: that settles the cancelled units and touches nothing still ordered."""
+    from backorders.services.audit import Actor
+    from backorders.services.checkout import LineInput, order_record
+    from backorders.services.lifecycle import backorder_cancel
+    from tests.factories import at
+
+    variant = make_variant(stock=1, inventory_policy="continue")
+    order = place({variant: 3}, order_id=710, accepted=True, minute=0)  # 1 from stock, 2 waiting
+    backorder_cancel(backorder=order.backorders.get(), actor=Actor.customer())
+    assert (fresh(variant).available, fresh(variant).units_waiting) == (0, 0)
+
+    def platform_says(quantity, minute):
+        order_record(
+            shop=shop,
+            platform_id=710,
+            placed_at=order.placed_at,
+            accepted=True,
+            actor=Actor.platform(),
+            updated_at=at(minute),
+            lines=[LineInput(platform_id=71000, variant_id=variant.pk, quantity=quantity)],
+        )
+
+    platform_says(3, 10)  # an unrelated edit (a tag): nothing changes
+    platform_says(1, 20)  # the owner refunded the 2 cancelled units on the platform
+    line = order.lines.get()
+    assert (line.quantity, line.quantity_cancelled) == (1, 0)
+    assert order.backorders.get().status == "cancelled"
+    assert (fresh(variant).available, fresh(variant).units_waiting) == (0, 0)
+    platform_says(0, 30)  # then the last unit, which stock covered, is removed too
+    assert (order.lines.get().quantity, fresh(variant).available) == (0, 1)
 
 
 def test_recording_an_order_costs_a_bounded_number_of_queries(

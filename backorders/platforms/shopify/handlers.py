@@ -177,6 +177,7 @@ def order_changed(ctx: Context, payload: dict[str, Any]) -> None:
                     quantity=line.quantity,
                     title=line.title,
                     sku=line.sku,
+                    unit_price=line.unit_price,
                 )
                 for line in data.lines
             ],
@@ -186,6 +187,7 @@ def order_changed(ctx: Context, payload: dict[str, Any]) -> None:
             email=data.email,
             customer_name=data.customer_name,
             locale=data.locale,
+            currency=data.currency,
             updated_at=data.updated_at,
         )
     except InvalidOrder as exc:
@@ -244,7 +246,14 @@ def fulfillment_changed(ctx: Context, payload: dict[str, Any]) -> None:
         # Not recorded (yet): when it is, its orders/* payload carries what has shipped.
         logger.info("fulfillment %s is for unknown order %s: nothing to do", data.platform_id, data.order_id)
         return
-    quantities = dict(order.lines.values_list("platform_id", "quantity"))
+    # The platform counts what is still to ship against its own quantity, which includes units
+    # cancelled here until the owner edits the order.
+    quantities = {
+        platform_id: quantity + cancelled
+        for platform_id, quantity, cancelled in order.lines.values_list(
+            "platform_id", "quantity", "quantity_cancelled"
+        )
+    }
     shipped = {}
     for line in data.lines:
         if line.platform_id not in quantities:

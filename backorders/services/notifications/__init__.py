@@ -24,7 +24,9 @@ Which changes email the customer:
 * created → "confirmation", one per order, every backordered item with quantity and ETA;
 * waiting → allocated (the line is fully covered) → "ready";
 * → fulfilled → "shipped" (with tracking), and a "followup" due N days later if the shop wants;
-* → cancelled → "cancelled" (who cancelled, what happens to the payment);
+* → cancelled → "cancelled" (who cancelled, what happens to the payment); a cancellation made
+  here (customer, owner, store; not the platform) also emails the shop owner "owner_cancelled",
+  so that someone settles it on the platform;
 * ETA moved by more than the shop's threshold from the ETA the customer was last told →
   "eta_changed" ("delayed" or "earlier"; a long delay adds the shop's apology incentive); a
   first date for a customer who was told "not known yet" → "eta_changed" ("known").
@@ -120,7 +122,26 @@ def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: st
     if ids := by_status[Backorder.Status.FULFILLED]:
         plan_followups(plan(kind=Kind.SHIPPED, backorder_ids=ids))
     if ids := by_status[Backorder.Status.CANCELLED]:
+        _send_after_commit(
+            signals.backorder_cancelled,
+            [
+                {"backorder": bo, "actor": actor, "reason": bo.cancel_reason}
+                for bo in changed
+                if bo.status == Backorder.Status.CANCELLED
+            ],
+        )
         plan(kind=Kind.CANCELLED, backorder_ids=ids, extra={"actor": actor.kind})
+
+
+@_in_transaction
+def backorders_cancelled_here(*, backorders: Sequence[Backorder], actor: Actor) -> None:
+    """A customer, the owner or the store cancelled ``backorders`` here, not on the platform:
+    the shop owner is emailed at once (one message per order) to settle them there."""
+    plan(
+        kind=Kind.OWNER_CANCELLED,
+        backorder_ids=[bo.pk for bo in backorders],
+        extra={"actor": actor.kind, "actor_name": actor.name},
+    )
 
 
 _STATUS_KINDS = [Backorder.Status.ALLOCATED, Backorder.Status.FULFILLED, Backorder.Status.CANCELLED]
@@ -165,6 +186,7 @@ def backorders_eta_changed(
 
 __all__ = [
     "backorder_eta_changed",
+    "backorders_cancelled_here",
     "backorders_created",
     "backorders_eta_changed",
     "backorders_status_changed",

@@ -182,6 +182,7 @@ _BACKORDER_FIELDS = (
     "tracking_number",
     "tracking_url",
     "cancel_reason",
+    "status",
     "order__platform_id",
     "order__number",
     "order__email",
@@ -190,7 +191,11 @@ _BACKORDER_FIELDS = (
     "line__title",
     "line__sku",
     "shop__language",
-    "shop__cancellation_payment_text",
+    "shop__cancellation_payment_texts",
+    "shop__owner_email",
+    "shop__currency",
+    "order__currency",
+    "line__unit_price",
     "shop__apology_incentive",
     "shop__eta_change_threshold_days",
     "shop__apology_threshold_days",
@@ -224,19 +229,31 @@ def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
         .order_by("order_id", "line_id", "pk")
     )
     if kind == Kind.ETA_CHANGED:
-        told = (
-            NotificationItem.objects.filter(
-                backorder=OuterRef("pk"), notification__kind__in=[Kind.CONFIRMATION, Kind.ETA_CHANGED]
-            )
-            .exclude(notification__status__in=[Notification.Status.FAILED, Notification.Status.SUPPRESSED])
-            .order_by("-notification_id")
+        # What the customer was told is what may have reached them: a message still pending is
+        # planned again or superseded when it is sent (services.outbox), so it does not count.
+        dates_told = NotificationItem.objects.filter(
+            backorder=OuterRef("pk"), notification__kind__in=[Kind.CONFIRMATION, Kind.ETA_CHANGED]
         )
-        queryset = queryset.annotate(told=Exists(told), told_eta=Subquery(told.values("eta")[:1]))
+        told = dates_told.filter(notification__status__in=Notification.Status.may_have_left()).order_by(
+            "-notification_id"
+        )
+        queryset = queryset.annotate(
+            told=Exists(told),
+            told_eta=Subquery(told.values("eta")[:1]),
+            # A confirmation not sent yet tells the ETA current when it leaves: no ETA email.
+            confirmation_pending=Exists(
+                dates_told.filter(
+                    notification__kind=Kind.CONFIRMATION, notification__status=Notification.Status.PENDING
+                )
+            ),
+        )
     return list(queryset)
 
 
 def _eta_item(backorder: Backorder, old_eta: date | None) -> dict[str, Any] | None:
     """The ETA-changed item for ``backorder``, or None when the move is not worth an email."""
+    if backorder.confirmation_pending:  # type: ignore[attr-defined]
+        return None
     told = backorder.told_eta if backorder.told else old_eta  # type: ignore[attr-defined]
     new = backorder.eta
     if new is None:
@@ -261,6 +278,20 @@ def _eta_item(backorder: Backorder, old_eta: date | None) -> dict[str, Any] | No
 Entry = tuple[Backorder, dict[str, Any]]
 
 
+def _recipient(kind: str, backorder: Backorder) -> str:
+    """The owner for the owner's kinds, else the order's customer ("": nobody to email)."""
+    return backorder.shop.owner_email if kind in Kind.to_owner() else backorder.order.email
+
+
+def _amount(backorder: Backorder) -> dict[str, Any]:
+    """What the cancelled units cost the customer (the owner's refund), when the price is known."""
+    price = backorder.line.unit_price
+    return {
+        "amount": None if price is None else str(price * backorder.quantity),
+        "currency": backorder.order.currency or backorder.shop.currency,
+    }
+
+
 def _entries(
     kind: str, backorder_ids: Sequence[int], old_etas: Mapping[int, date | None]
 ) -> dict[int, list[Entry]]:
@@ -268,7 +299,7 @@ def _entries(
     for changes already covered, or for ETA moves within the threshold)."""
     by_order: dict[int, list[Entry]] = {}
     for backorder in _load(kind, backorder_ids):
-        if not backorder.order.email or backorder.covered:  # type: ignore[attr-defined]
+        if not _recipient(kind, backorder) or backorder.covered:  # type: ignore[attr-defined]
             continue
         if kind == Kind.ETA_CHANGED:
             item = _eta_item(backorder, old_etas.get(backorder.pk))
@@ -276,13 +307,15 @@ def _entries(
                 continue
         else:
             item = _item(backorder)
+            if kind == Kind.OWNER_CANCELLED:
+                item |= _amount(backorder)
             if kind == Kind.SHIPPED:
                 item |= {
                     "tracking_company": backorder.tracking_company,
                     "tracking_number": backorder.tracking_number,
                     "tracking_url": backorder.tracking_url,
                 }
-            elif kind == Kind.CANCELLED:
+            elif kind in (Kind.CANCELLED, Kind.OWNER_CANCELLED):
                 item["reason"] = backorder.cancel_reason
         by_order.setdefault(backorder.order_id, []).append((backorder, item))
     return by_order
@@ -338,21 +371,24 @@ def _new_item(row: Notification, backorder: Backorder, item: dict[str, Any]) -> 
     )
 
 
-def _order_context(order: Order, shop: Shop, kind: str) -> dict[str, Any]:
+def _order_context(order: Order, shop: Shop, kind: str, language: str) -> dict[str, Any]:
     context: dict[str, Any] = {"order_number": str(order), "customer_name": order.customer_name}
     if kind == Kind.CANCELLED:
-        context["payment_text"] = shop.cancellation_payment_text
+        context["payment_text"] = shop.payment_text(language)
+    if kind == Kind.OWNER_CANCELLED:
+        context["customer_email"] = order.email
     if kind == Kind.ETA_CHANGED:
         context["incentive"] = ""
     return context
 
 
-def _apply_eta_summary(row: Notification, shop: Shop) -> None:
+def eta_summary_apply(row: Notification, shop: Shop) -> None:
+    """The message's overall direction (and incentive) from its items."""
     directions = {item["direction"] for item in row.context["items"]}
     row.context["direction"] = next(d for d in ("delayed", "earlier", "known") if d in directions)
     items = row.context["items"]
-    if any(item["apology"] for item in items) and shop.apology_incentive:
-        row.context["incentive"] = shop.apology_incentive
+    apology = any(item["apology"] for item in items)
+    row.context["incentive"] = shop.apology_incentive if apology else ""
 
 
 def _suppressed(kind: str, backorder: Backorder) -> bool:
@@ -365,23 +401,33 @@ def _new_row(kind: str, entries: list[Entry], extra: dict[str, Any]) -> Notifica
     first = entries[0][0]
     order, shop = first.order, first.shop
     now = timezone.now()
+    to_owner = kind in Kind.to_owner()
+    language = notification_language(order=None if to_owner else order, shop=shop)
     row = Notification(
         shop=shop,
         kind=kind,
-        recipient=order.email,
+        recipient=_recipient(kind, first),
         order=order,
-        language=notification_language(order=order, shop=shop),
-        context={**_order_context(order, shop, kind), **extra, "items": [item for _, item in entries]},
+        language=language,
+        context={**_order_context(order, shop, kind, language), **extra, "items": [item for _, item in entries]},
         dedupe_key=_dedupe_key(order.pk, _event_ids(entries)),
-        status=Notification.Status.SUPPRESSED if _suppressed(kind, first) else Notification.Status.PENDING,
-        due_at=now,
+        status=(
+            Notification.Status.SUPPRESSED
+            if not to_owner and _suppressed(kind, first)
+            else Notification.Status.PENDING
+        ),
+        # A confirmation waits a moment: stock processed just after the order (the platform's
+        # webhooks come in any order) would make it untrue before it left (see outbox).
+        due_at=now + timedelta(seconds=get_setting("CONFIRMATION_GRACE_SECONDS"))
+        if kind == Kind.CONFIRMATION
+        else now,
         created_at=now,
         updated_at=now,
     )
     # Remembered for the row's follow-up, which an unsubscribe stops.
     row._unsubscribed = first.unsubscribed  # type: ignore[attr-defined]
     if kind == Kind.ETA_CHANGED:
-        _apply_eta_summary(row, shop)
+        eta_summary_apply(row, shop)
     return row
 
 
@@ -394,10 +440,10 @@ def _merge(batch: Batch, row: Notification, entries: list[Entry]) -> None:
     events = batch.events.setdefault(id(row), [])
     events.extend(_event_ids(entries))
     row.dedupe_key = _dedupe_key(row.order_id, events)
-    if _suppressed(row.kind, entries[0][0]):
+    if row.kind not in Kind.to_owner() and _suppressed(row.kind, entries[0][0]):
         row.status = Notification.Status.SUPPRESSED
     if row.kind == Kind.ETA_CHANGED:
-        _apply_eta_summary(row, entries[0][0].shop)
+        eta_summary_apply(row, entries[0][0].shop)
     row.updated_at = timezone.now()
 
 

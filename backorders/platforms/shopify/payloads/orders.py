@@ -3,12 +3,14 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from backorders.platforms.shopify.payloads.fields import (
     PayloadError,
     _where,
     as_datetime,
+    as_decimal,
     as_id,
     as_int,
     as_list,
@@ -36,6 +38,7 @@ class OrderLineData:
     title: str
     sku: str
     product_exists: bool
+    unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class OrderData:
     cancelled_at: datetime | None
     cancel_reason: str
     lines: tuple[OrderLineData, ...]
+    currency: str = ""
     tracking: TrackingData = field(default_factory=TrackingData)
 
 
@@ -117,6 +121,7 @@ def order_line(data: Any, path: str, *, cancelled: bool) -> OrderLineData:
         title=_line_title(data, path)[:255],
         sku=as_str(data.get("sku"), f"{path}.sku")[:255],
         product_exists=product_exists is not False,
+        unit_price=as_decimal(data["price"], f"{path}.price") if data.get("price") is not None else None,
     )
 
 
@@ -130,6 +135,14 @@ def _customer_name(data: Mapping[str, Any]) -> str:
             if name:
                 return name
     return ""
+
+
+def _currency(value: Any) -> str:
+    """An ISO 4217 code such as "EUR" ("" when absent)."""
+    code = as_str(value, "currency").strip().upper()
+    if code and not (len(code) == 3 and code.isascii() and code.isalpha()):
+        raise PayloadError(f"currency must be a three-letter ISO 4217 code, not {code!r:.20}.")
+    return code
 
 
 def order_data(payload: Any, *, fallback_updated_at: datetime | None = None) -> OrderData:
@@ -167,6 +180,7 @@ def order_data(payload: Any, *, fallback_updated_at: datetime | None = None) -> 
         updated_at=as_datetime(data.get("updated_at"), "updated_at") or fallback_updated_at,
         cancelled_at=cancelled_at,
         cancel_reason=as_str(data.get("cancel_reason"), "cancel_reason")[:255],
+        currency=_currency(data.get("currency")),
         lines=tuple(
             order_line(item, f"line_items[{i}]", cancelled=cancelled_at is not None)
             for i, item in enumerate(as_list(required(data, "line_items"), "line_items"))

@@ -1,0 +1,95 @@
+"""Cancellations to settle: units a customer, the owner or the store cancelled here.
+
+The platform does not know of them: the owner refunds them (or edits the order) there, then marks
+them settled here. Rows are written by ``services.lifecycle.backorder_cancel`` only; the one
+action calls ``services.lifecycle.cancellations_settle`` (audited on each backorder).
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from backorders.admin.base import ReadOnlyAdmin
+from backorders.models import Cancellation
+from backorders.services.audit import Actor
+from backorders.services.lifecycle import cancellations_settle
+
+
+class SettledFilter(admin.SimpleListFilter):
+    title = _("settled")
+    parameter_name = "settled"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("To settle")), ("yes", _("Settled"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Cancellation]) -> QuerySet[Cancellation]:
+        if self.value() == "no":
+            return queryset.filter(settled_at=None)
+        if self.value() == "yes":
+            return queryset.exclude(settled_at=None)
+        return queryset
+
+
+@admin.register(Cancellation)
+class CancellationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "order",
+        "customer",
+        "item",
+        "quantity",
+        "amount_display",
+        "cancelled_by",
+        "reason",
+        "settled_at",
+        "shop",
+    ]
+    list_select_related = ["order", "line", "shop"]
+    list_filter = [SettledFilter, "actor_kind", "shop"]
+    search_fields = ["order__number", "order__email", "order__customer_name", "line__title", "line__sku"]
+    date_hierarchy = "created_at"
+    actions = ["settle"]
+    fields = [
+        "shop",
+        "order",
+        "customer",
+        "item",
+        "quantity",
+        "amount_display",
+        "cancelled_by",
+        "reason",
+        "created_at",
+        "settled_at",
+        "settled_by",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("customer"), ordering="order__email")
+    def customer(self, obj: Cancellation) -> str:
+        order = obj.order
+        return f"{order.customer_name} <{order.email}>" if order.customer_name else order.email
+
+    @admin.display(description=_("item"), ordering="line__title")
+    def item(self, obj: Cancellation) -> str:
+        return obj.line.title or obj.line.sku
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj: Cancellation) -> str:
+        if obj.amount is None:
+            return "—"
+        return f"{obj.amount} {obj.currency or obj.shop.currency}"
+
+    @admin.display(description=_("cancelled by"), ordering="actor_kind")
+    def cancelled_by(self, obj: Cancellation) -> str:
+        label = str(obj.get_actor_kind_display())
+        return f"{label}: {obj.actor_name}" if obj.actor_name else label
+
+    @admin.action(description=_("Mark selected cancellations as settled (refunded on the platform)"))
+    def settle(self, request: HttpRequest, queryset: QuerySet[Cancellation]) -> None:
+        settled = cancellations_settle(
+            cancellations=list(queryset), actor=Actor.admin(request.user.get_username())
+        )
+        self.message_user(request, _("%(n)d cancellation(s) marked as settled.") % {"n": settled}, messages.SUCCESS)
