@@ -101,3 +101,30 @@ def place(shop):
         )
 
     return place_order
+
+
+def assert_invariants(variant):
+    """The stock invariants of ``variant``: counters match the rows, allocation never exceeds what
+    came in, no free stock while someone waits, strict arrival order. Returns it fresh."""
+    from backorders.models import Backorder
+
+    variant = fresh(variant)
+    open_backorders = list(
+        Backorder.objects.filter(variant=variant, status__in=Backorder.Status.open()).order_by(
+            "queued_at", "pk"
+        )
+    )
+    waiting = sum(b.quantity - b.quantity_allocated for b in open_backorders)
+    allocated = sum(b.quantity_allocated for b in open_backorders)
+    assert (variant.units_waiting, variant.units_allocated) == (waiting, allocated)
+    # Allocated units never exceed the stock on hand for backordered demand.
+    assert allocated == 0 or variant.available + waiting >= 0
+    # No stock left unallocated while someone waits.
+    assert waiting == 0 or variant.available <= 0
+    # Strict arrival order: nobody holds units while an earlier line is incomplete.
+    incomplete_before = False
+    for backorder in open_backorders:
+        assert not (incomplete_before and backorder.quantity_allocated)
+        incomplete_before |= backorder.quantity_allocated < backorder.quantity
+        assert (backorder.status == "allocated") == (backorder.quantity_allocated == backorder.quantity)
+    return variant

@@ -183,6 +183,23 @@ def test_seed_demo_is_idempotent():
 
 
 @pytest.mark.smoke
+def test_seed_demo_run_again_keeps_a_customers_cancellation():
+    from backorders.models import Notification
+    from backorders.services.audit import Actor
+    from backorders.services.lifecycle import backorder_cancel
+
+    seed()
+    waiting = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk").first()
+    backorder_cancel(backorder=waiting, actor=Actor.customer(waiting.order.email))
+    before, emails = snapshot(), Notification.objects.count()
+    seed()
+    waiting.refresh_from_db()
+    assert waiting.status == Backorder.Status.CANCELLED
+    assert snapshot() == before
+    assert Notification.objects.count() == emails
+
+
+@pytest.mark.smoke
 def test_seed_demo_shows_every_state_and_backorders_in_each_status():
     seed()
 

@@ -52,7 +52,7 @@ class CancellationAdmin(ReadOnlyAdmin):
     search_fields = ["order__number", "order__email", "order__customer_name", "line__title", "line__sku"]
     date_hierarchy = "created_at"
     actions = ["settle"]
-    fields = [
+    fields = (
         "shop",
         "order",
         "customer",
@@ -64,7 +64,7 @@ class CancellationAdmin(ReadOnlyAdmin):
         "created_at",
         "settled_at",
         "settled_by",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description=_("customer"), ordering="order__email")
@@ -92,4 +92,6 @@ class CancellationAdmin(ReadOnlyAdmin):
         settled = cancellations_settle(
             cancellations=list(queryset), actor=Actor.admin(request.user.get_username())
         )
-        self.message_user(request, _("%(n)d cancellation(s) marked as settled.") % {"n": settled}, messages.SUCCESS)
+        self.message_user(
+            request, _("%(n)d cancellation(s) marked as settled.") % {"n": settled}, messages.SUCCESS
+        )

@@ -140,7 +140,9 @@ def cancellations_settle(*, cancellations: Iterable[Cancellation], actor: Actor)
     if not pending:
         return 0
     now = timezone.now()
-    Cancellation.objects.filter(pk__in=[c.pk for c in pending]).update(settled_at=now, settled_by=actor.name[:255])
+    Cancellation.objects.filter(pk__in=[c.pk for c in pending]).update(
+        settled_at=now, settled_by=actor.name[:255]
+    )
     events_record(
         event_build(
             backorder=c.backorder,

@@ -140,7 +140,7 @@ def _with_shop_and_suppression(queryset: QuerySet[Notification]) -> QuerySet[Not
 
 
 # The status a backorder must still have for an item of each kind to be true when it leaves.
-_STILL_TRUE = {
+_STILL_TRUE: dict[str, str] = {
     Notification.Kind.CONFIRMATION: Backorder.Status.WAITING,
     Notification.Kind.READY: Backorder.Status.ALLOCATED,
     Notification.Kind.ETA_CHANGED: Backorder.Status.WAITING,
@@ -173,14 +173,14 @@ def notification_refresh(notification: Notification) -> str:
             status = backorder.get_status_display().lower() if backorder else "gone"
             gone.append(f"{item.get('title') or item['id']}: now {status}")
             continue
-        eta = iso_date(backorder.eta)
-        if notification.kind == Notification.Kind.ETA_CHANGED and eta != item.get("eta"):
+        told = iso_date(backorder.eta)
+        if notification.kind == Notification.Kind.ETA_CHANGED and told != item.get("eta"):
             gone.append(f"{item.get('title') or item['id']}: the ETA moved again since")
             continue
         if notification.kind == Notification.Kind.CONFIRMATION and (
-            eta != item.get("eta") or backorder.quantity != item.get("quantity")
+            told != item.get("eta") or backorder.quantity != item.get("quantity")
         ):
-            item = {**item, "quantity": backorder.quantity, "eta": eta, "eta_source": backorder.eta_source}
+            item = {**item, "quantity": backorder.quantity, "eta": told, "eta_source": backorder.eta_source}
             new_etas[backorder.pk] = backorder.eta
         kept.append(item)
     if not kept:
@@ -190,8 +190,10 @@ def notification_refresh(notification: Notification) -> str:
         if notification.kind == Notification.Kind.ETA_CHANGED:
             eta_summary_apply(notification, notification.shop)
         Notification.objects.filter(pk=notification.pk).update(context=notification.context)
-        for backorder_id, eta in new_etas.items():  # rare: the ETA moved during the grace period
-            NotificationItem.objects.filter(notification=notification, backorder_id=backorder_id).update(eta=eta)
+        for backorder_id, new_eta in new_etas.items():  # rare: the ETA moved during the grace period
+            NotificationItem.objects.filter(notification=notification, backorder_id=backorder_id).update(
+                eta=new_eta
+            )
     return ""
 
 

@@ -331,7 +331,9 @@ def customer_redact(
     cancellations.filter(actor_kind=Event.ActorKind.CUSTOMER).update(actor_name="")
     if email:
         for cancellation in Cancellation.objects.filter(shop=shop, reason__icontains=email):
-            Cancellation.objects.filter(pk=cancellation.pk).update(reason=_scrub_text(cancellation.reason, email))
+            Cancellation.objects.filter(pk=cancellation.pk).update(
+                reason=_scrub_text(cancellation.reason, email)
+            )
     mails = Notification.objects.filter(shop=shop).filter(
         Q(order__in=order_pks) | (Q(recipient__iexact=email) if email else Q(pk__in=[]))
     )

@@ -12,7 +12,7 @@ from backorders.services.checkout import LineInput, order_record
 from backorders.services.lifecycle import backorder_cancel, order_fulfill
 from backorders.services.reconcile import stock_reconcile
 from backorders.services.stock import stock_set_available
-from tests.conftest import fresh
+from tests.conftest import assert_invariants, fresh
 from tests.factories import ProductFactory, ShopFactory, VariantFactory, at
 
 operation = st.one_of(
@@ -21,29 +21,6 @@ operation = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 50)),
     st.tuples(st.just("ship"), st.integers(0, 50)),
 )
-
-
-def assert_invariants(variant):
-    variant = fresh(variant)
-    open_backorders = list(
-        Backorder.objects.filter(variant=variant, status__in=Backorder.Status.open()).order_by(
-            "queued_at", "pk"
-        )
-    )
-    waiting = sum(b.quantity - b.quantity_allocated for b in open_backorders)
-    allocated = sum(b.quantity_allocated for b in open_backorders)
-    assert (variant.units_waiting, variant.units_allocated) == (waiting, allocated)
-    # Allocated units never exceed the stock on hand for backordered demand.
-    assert allocated == 0 or variant.available + waiting >= 0
-    # No stock left unallocated while someone waits.
-    assert waiting == 0 or variant.available <= 0
-    # Strict arrival order: nobody holds units while an earlier line is incomplete.
-    incomplete_before = False
-    for backorder in open_backorders:
-        assert not (incomplete_before and backorder.quantity_allocated)
-        incomplete_before |= backorder.quantity_allocated < backorder.quantity
-        assert (backorder.status == "allocated") == (backorder.quantity_allocated == backorder.quantity)
-    return variant
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -409,7 +409,11 @@ def _new_row(kind: str, entries: list[Entry], extra: dict[str, Any]) -> Notifica
         recipient=_recipient(kind, first),
         order=order,
         language=language,
-        context={**_order_context(order, shop, kind, language), **extra, "items": [item for _, item in entries]},
+        context={
+            **_order_context(order, shop, kind, language),
+            **extra,
+            "items": [item for _, item in entries],
+        },
         dedupe_key=_dedupe_key(order.pk, _event_ids(entries)),
         status=(
             Notification.Status.SUPPRESSED
