@@ -3,11 +3,14 @@ an uninstall or shop redact from before the latest connection changes nothing (a
 admin), a genuine shop redact still erases, and an erased shop's privacy webhooks end with 200."""
 
 import io
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -26,6 +29,7 @@ from backorders.models import (
 )
 from backorders.services.catalog import StaleShopEvent, shop_connect, shop_deactivate, shop_upsert
 from backorders.services.privacy import ShopRedactRefused, shop_redact
+from tests.factories import ProductFactory, ShopFactory
 from tests.platforms.conftest import OLD_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +304,95 @@ def test_an_erased_shops_other_webhooks_and_badly_signed_privacy_ones_stay_401(d
     )
     assert not WebhookDelivery.objects.exists()
     assert not Shop.objects.filter(domain=stranger).exists()
+
+
+# A reconnection racing an erasure (PostgreSQL: the shop's row lock orders them)
+
+
+def _racing(first, second) -> tuple[object, object]:
+    """Run ``first`` in a transaction held open until ``second`` (in another thread) is waiting
+    for a lock, then commit it; return what each returned (or raised)."""
+    holding, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+    pid: list[int] = []
+
+    def run_first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = first()
+                holding.set()
+                assert release.wait(timeout=30), "the second transaction never waited for the lock"
+        except BaseException as exc:
+            results["first"] = exc
+        finally:
+            holding.set()
+            connection.close()
+
+    def run_second() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid.append(cursor.fetchone()[0])
+            results["second"] = second()
+        except BaseException as exc:
+            results["second"] = exc
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=run_first)
+    one.start()
+    assert holding.wait(timeout=30)
+    two = threading.Thread(target=run_second)
+    two.start()
+    for _ in range(3000):  # until the second one waits for the first one's lock (or has finished)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid[0]] if pid else [0]
+            )
+            row = cursor.fetchone()
+        if (row and row[0] == "Lock") or not two.is_alive():
+            break
+        time.sleep(0.01)
+    release.set()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    return results["first"], results["second"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_shop_redact_waiting_behind_a_reconnection_finds_the_shop_active_and_deletes_nothing():
+    shop = ShopFactory(domain="racing.myshopify.com")
+    ProductFactory(shop=shop)
+    shop_deactivate(shop=shop, uninstalled_at=datetime(2026, 11, 2, 17, 0, tzinfo=UTC))
+    redact_due = datetime(2026, 11, 4, 17, 0, tzinfo=UTC)
+
+    connected, redacted = _racing(
+        lambda: shop_connect(domain=shop.domain, name=shop.name, owner_email=shop.owner_email),
+        lambda: shop_redact(shop=shop, requested_at=redact_due),
+    )
+
+    assert not isinstance(connected, BaseException), connected
+    assert isinstance(redacted, ShopRedactRefused), redacted
+    assert Shop.objects.filter(pk=shop.pk, is_active=True).exists()
+    assert Product.objects.filter(shop=shop).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reconnection_waiting_behind_a_shop_redact_starts_a_new_shop_from_nothing():
+    shop = ShopFactory(domain="racing.myshopify.com")
+    ProductFactory(shop=shop)
+    shop_deactivate(shop=shop, uninstalled_at=datetime(2026, 11, 2, 17, 0, tzinfo=UTC))
+    redact_due = datetime(2026, 11, 4, 17, 0, tzinfo=UTC)
+
+    redacted, connected = _racing(
+        lambda: shop_redact(shop=shop, requested_at=redact_due),
+        lambda: shop_connect(domain=shop.domain, name=shop.name, owner_email=shop.owner_email),
+    )
+
+    assert redacted > 0
+    assert connected.created is True, connected
+    new = Shop.objects.get(domain=shop.domain)
+    assert (new.pk != shop.pk, new.is_active) == (True, True)
+    assert not Product.objects.exists()
