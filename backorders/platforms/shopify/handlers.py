@@ -65,9 +65,10 @@ class Context:
     def happened_at(self) -> datetime | None:
         """When the platform says the event happened (``X-Shopify-Triggered-At``). A delivery
         without that header (not one the platform sends) falls back to when we received it: the
-        latest the event can have happened, so that it is never taken for older than it is. A
-        replay without the header therefore counts as new; the life cycle's second guard still
-        holds (``shop/redact`` erases only a shop whose recorded uninstall is older)."""
+        latest the event can have happened, so that it is never taken for older than it is; a
+        replay without the header therefore counts as new. Like every header it is outside the
+        signature: these times guard against the platform's own late and repeated deliveries,
+        not against someone who re-posts a captured body with headers of their choosing."""
         return self.triggered_at or self.received_at
 
 
