@@ -61,9 +61,13 @@ DEFAULTS: dict[str, Any] = {
     # Most deliveries the sweeper enqueues per run.
     "WEBHOOK_SWEEP_BATCH": 1000,
     # Days processed and ignored deliveries are kept (the de-duplication window: the platform
-    # retries for hours and may deliver a day late); failed and rejected ones are kept until the
-    # owner deletes them. Inventory facts for unknown items are dropped after the same time.
+    # retries for hours and may deliver a day late). Inventory facts for unknown items are
+    # dropped after the same time.
     "WEBHOOK_RETENTION_DAYS": 30,
+    # Days failed and rejected deliveries are kept for the owner to read (and process again),
+    # after which the daily prune deletes them with their raw bodies: a body holds customers'
+    # personal data, and a delivery left unprocessed that long is never going to be processed.
+    "WEBHOOK_FAILED_RETENTION_DAYS": 90,
 }
 
 

@@ -103,7 +103,7 @@ def webhook_deliveries_sweep_task() -> int:
 
 @shared_task(acks_late=True)
 def webhook_deliveries_prune_task() -> int:
-    """Daily: delete processed deliveries past WEBHOOK_RETENTION_DAYS."""
+    """Daily: delete finished deliveries past their retention (``webhook_deliveries_prune``)."""
     from backorders.services.webhooks import webhook_deliveries_prune
 
     return webhook_deliveries_prune()

@@ -16,6 +16,9 @@ class ShopFactory(factory.django.DjangoModelFactory):
     domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
     name = factory.Sequence(lambda n: f"Shop {n}")
     owner_email = "owner@example.com"
+    # Connected before every trigger time the webhook fixtures carry (2026-11-02), so that their
+    # app/uninstalled and shop/redact count as newer than the connection.
+    connected_at = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

@@ -70,10 +70,21 @@ for _code, _language in settings.LANGUAGES:
 @admin.register(Shop)
 class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     form = ShopForm
-    list_display = ["domain", "name", "owner_email", "backorder_mode", "backorder_limit", "is_active"]
+    list_display = [
+        "domain",
+        "name",
+        "owner_email",
+        "backorder_mode",
+        "backorder_limit",
+        "is_active",
+        "connected_at",
+        "uninstalled_at",
+    ]
     list_filter = ["is_active", "backorder_mode"]
     search_fields = ["domain", "name", "owner_email"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Written by the life-cycle services only (connect, uninstall); ticking "active" again on an
+    # uninstalled shop counts as a reconnection (``shop_upsert``).
+    readonly_fields = ["connected_at", "uninstalled_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["domain", "name", "owner_email", "from_email", "is_active"]}),
         (_("Locale"), {"fields": ["language", "timezone", "currency"]}),
@@ -102,7 +113,7 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("History"), {"fields": ["created_at", "updated_at"]}),
+        (_("History"), {"fields": ["connected_at", "uninstalled_at", "created_at", "updated_at"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Shop | None = None) -> Any:

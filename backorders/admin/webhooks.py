@@ -23,7 +23,18 @@ from backorders.services.webhooks import webhook_delivery_retry
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "shop", "topic", "status", "attempts", "short_error", "webhook_id"]
+    # The error column also shows why a delivery was refused (a late or replayed uninstall or
+    # shop redact ends "rejected" with the reason), next to the platform's time of the event.
+    list_display = [
+        "received_at",
+        "triggered_at",
+        "shop",
+        "topic",
+        "status",
+        "attempts",
+        "short_error",
+        "webhook_id",
+    ]
     list_select_related = ["shop"]
     list_filter = ["status", "topic", "shop"]
     search_fields = ["webhook_id", "event_id", "topic"]

@@ -5,6 +5,7 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from backorders.conf import get_setting
@@ -67,6 +68,26 @@ class Shop(models.Model):
         help_text=_("Empty: the app's SHOPIFY_API_SECRET (and SHOPIFY_API_SECRET_PREVIOUS) verify webhooks."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The app's life cycle on the platform, written only by services.catalog (shop_connect,
+    # shop_deactivate). A platform event about the installation (app/uninstalled, shop/redact)
+    # acts only if it happened after ``connected_at``: a late or replayed one from before a
+    # reconnection changes nothing.
+    connected_at = models.DateTimeField(
+        _("connected at"),
+        default=now,
+        editable=False,
+        help_text=_("When the shop was last connected (created, or reconnected after an uninstall)."),
+    )
+    uninstalled_at = models.DateTimeField(
+        _("uninstalled at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the platform says the app was uninstalled (its app/uninstalled webhook); "
+            "empty while connected. The platform's shop redact erases the shop only after this."
+        ),
+    )
 
     # Shop-wide backorder policy: the default under every product and variant.
     backorder_mode = models.CharField(

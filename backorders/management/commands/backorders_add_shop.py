@@ -1,7 +1,8 @@
 """``manage.py backorders_add_shop DOMAIN --name NAME --email EMAIL``: connect a store.
 
-Creates the shop, or updates it if one with that domain exists. Every value is validated before
-anything is written; a wrong one stops the command with a message naming the option to fix.
+Creates the shop, or updates it if one with that domain exists; a shop that had uninstalled the
+app is active again (reconnected). Every value is validated before anything is written; a wrong
+one stops the command with a message naming the option to fix.
 """
 
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backorders.services.catalog import shop_upsert
+from backorders.services.catalog import shop_connect
 
 # Model field -> how the user typed it, so that errors name the option to fix.
 OPTION_OF_FIELD = {
@@ -24,7 +25,10 @@ OPTION_OF_FIELD = {
 
 
 class Command(BaseCommand):
-    help = "Create or update a shop (a connected store) by its platform domain."
+    help = (
+        "Connect a store by its platform domain: create the shop, or update it (and reactivate it "
+        "if it had uninstalled the app)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -54,7 +58,7 @@ class Command(BaseCommand):
         if "currency" in fields:
             fields["currency"] = fields["currency"].upper()
         try:
-            shop, created = shop_upsert(
+            shop, created, reactivated = shop_connect(
                 domain=options["domain"],
                 name=options["name"],
                 owner_email=options["email"],
@@ -63,10 +67,15 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(_describe(exc, options["domain"])) from exc
-        verb = "Created" if created else "Updated"
+        verb = "Created" if created else "Reactivated" if reactivated else "Updated"
         self.stdout.write(
             self.style.SUCCESS(f"{verb} shop {shop.domain} ({shop.name}, owner {shop.owner_email}).")
         )
+        if reactivated:
+            self.stdout.write(
+                "It had uninstalled the app; its webhooks are accepted again, and uninstall or shop "
+                "redact notices from before now are ignored."
+            )
 
 
 def _describe(exc: ValidationError, domain: str) -> str:

@@ -22,6 +22,7 @@ from backorders.platforms.shopify import payloads
 from backorders.platforms.shopify.payloads import PayloadError
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
+    StaleShopEvent,
     location_get_or_create,
     product_archive,
     product_upsert,
@@ -30,7 +31,12 @@ from backorders.services.catalog import (
 )
 from backorders.services.checkout import InvalidOrder, LineInput, order_record
 from backorders.services.lifecycle import Tracking, order_cancel, order_fulfill
-from backorders.services.privacy import customer_data_request_record, customer_redact, shop_redact
+from backorders.services.privacy import (
+    ShopRedactRefused,
+    customer_data_request_record,
+    customer_redact,
+    shop_redact,
+)
 from backorders.services.stock import stock_set_available
 from backorders.services.webhooks import pending_inventory_apply, pending_inventory_record
 
@@ -49,10 +55,21 @@ class Context:
     shop: Shop
     topic: str
     triggered_at: datetime | None
+    received_at: datetime | None = None
 
     @property
     def actor(self) -> Actor:
         return Actor.platform(self.topic)
+
+    @property
+    def happened_at(self) -> datetime | None:
+        """When the platform says the event happened (``X-Shopify-Triggered-At``). A delivery
+        without that header (not one the platform sends) falls back to when we received it: the
+        latest the event can have happened, so that it is never taken for older than it is; a
+        replay without the header therefore counts as new. Like every header it is outside the
+        signature: these times guard against the platform's own late and repeated deliveries,
+        not against someone who re-posts a captured body with headers of their choosing."""
+        return self.triggered_at or self.received_at
 
 
 Handler = Callable[[Context, dict[str, Any]], None]
@@ -269,8 +286,14 @@ def fulfillment_changed(ctx: Context, payload: dict[str, Any]) -> None:
 
 
 def app_uninstalled(ctx: Context, payload: dict[str, Any]) -> None:
-    """``app/uninstalled``: the shop becomes inactive (identified by the header, not the body)."""
-    shop_deactivate(shop=ctx.shop)
+    """``app/uninstalled``: the shop becomes inactive (identified by the header, not the body).
+
+    One from before the shop's latest (re)connection (late, or replayed) is refused: the delivery
+    ends ``rejected`` with the reason, which the owner sees in the deliveries admin."""
+    try:
+        shop_deactivate(shop=ctx.shop, uninstalled_at=ctx.happened_at)
+    except StaleShopEvent as exc:
+        raise PayloadError(str(exc)) from exc
 
 
 def _check_shop(ctx: Context, payload: dict[str, Any]) -> None:
@@ -302,9 +325,14 @@ def customers_redact(ctx: Context, payload: dict[str, Any]) -> None:
 
 
 def shop_redacted(ctx: Context, payload: dict[str, Any]) -> None:
-    """``shop/redact``: delete all of the shop's data."""
+    """``shop/redact``: delete all of the shop's data, if it is still uninstalled and the request
+    is newer than that uninstall. Its body is the same every time, so only the trigger time tells
+    a replay from a new request; a refused one ends ``rejected`` with the reason."""
     _check_shop(ctx, payload)
-    shop_redact(shop=ctx.shop)
+    try:
+        shop_redact(shop=ctx.shop, requested_at=ctx.happened_at)
+    except ShopRedactRefused as exc:
+        raise PayloadError(str(exc)) from exc
 
 
 HANDLERS: dict[str, Handler] = {
@@ -348,5 +376,11 @@ def delivery_handle(*, delivery: WebhookDelivery) -> bool:
     except ValueError:
         raise PayloadError("The body is not valid JSON.") from None
     payload = payloads.as_object(payload, "")
-    handler(Context(shop=delivery.shop, topic=delivery.topic, triggered_at=delivery.triggered_at), payload)
+    context = Context(
+        shop=delivery.shop,
+        topic=delivery.topic,
+        triggered_at=delivery.triggered_at,
+        received_at=delivery.received_at,
+    )
+    handler(context, payload)
     return True

@@ -3,7 +3,9 @@
 The platform waits 5 s at most and counts anything but a 2xx as a failure (a 3xx included: the URL
 is mounted with and without a trailing slash, so that no redirect ever answers it). Answers:
 
-* 200: stored (or already stored: a duplicate changes nothing), or a topic we ignore;
+* 200: stored (or already stored: a duplicate changes nothing), or a topic we ignore; also a
+  privacy topic signed with the app's secret for a shop we do not know (erased by its shop
+  redact): nothing is held for it, nothing is stored;
 * 400: signed, but the body is not a JSON object (stored as ``rejected``: retrying cannot help);
 * 401: a required header is missing, the shop is unknown or inactive, or the signature does not
   verify; nothing is written (a per-reason count is kept, see ``verification``);
@@ -111,6 +113,12 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         # Nothing stored yet: find out why, or verify with the shop's own secret.
         shop = shop_credentials(domain=domain)
         if shop is None:
+            if privacy and app_signed:
+                # Erased already (shop/redact), or never connected: nothing is held for it, so
+                # there is nothing left to do, and a 200 ends the platform's compliance retries.
+                # Nothing is stored: no row is ever created for a shop we do not know.
+                logger.info("%.100r for unknown shop %.255r: nothing held, answered 200", topic, domain)
+                return HttpResponse(status=200)
             return _refuse(401, "unknown_shop", UNKNOWN_SHOP, shop_domain=domain, topic=topic)
         if shop.webhook_secret or not app_signed:
             # Only a shop's own secret counts for it (a custom app); without one, nothing verified.

@@ -139,12 +139,21 @@ def webhook_deliveries_sweep() -> int:
 
 @transaction.atomic
 def webhook_deliveries_prune() -> int:
-    """Daily: delete processed and ignored deliveries older than WEBHOOK_RETENTION_DAYS (far
-    beyond the platform's redelivery window), and inventory facts for items that never arrived.
-    Failed and rejected deliveries stay for the owner. Returns the number of deliveries deleted."""
-    cutoff = timezone.now() - timedelta(days=get_setting("WEBHOOK_RETENTION_DAYS"))
+    """Daily: delete processed and ignored deliveries received more than WEBHOOK_RETENTION_DAYS
+    ago (far beyond the platform's redelivery window), failed and rejected ones received more
+    than WEBHOOK_FAILED_RETENTION_DAYS ago, and inventory facts for items that never arrived.
+    Deliveries still waiting or being processed always stay. Returns the number of deliveries
+    deleted.
+
+    Failed and rejected rows are deleted, not kept with a blanked body: their body is the only
+    thing that would let them be processed again, their error may quote the payload, and a row
+    without either tells the owner nothing the logs did not."""
+    now = timezone.now()
+    done = now - timedelta(days=get_setting("WEBHOOK_RETENTION_DAYS"))
+    unprocessed = now - timedelta(days=get_setting("WEBHOOK_FAILED_RETENTION_DAYS"))
     deleted, _ = WebhookDelivery.objects.filter(
-        status__in=[Status.PROCESSED, Status.IGNORED], received_at__lt=cutoff
+        Q(status__in=[Status.PROCESSED, Status.IGNORED], received_at__lt=done)
+        | Q(status__in=[Status.FAILED, Status.REJECTED], received_at__lt=unprocessed)
     ).delete()
-    PendingInventory.objects.filter(received_at__lt=cutoff).delete()
+    PendingInventory.objects.filter(received_at__lt=done).delete()
     return deleted
