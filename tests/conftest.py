@@ -128,3 +128,25 @@ def assert_invariants(variant):
         incomplete_before |= backorder.quantity_allocated < backorder.quantity
         assert (backorder.status == "allocated") == (backorder.quantity_allocated == backorder.quantity)
     return variant
+
+
+class celery_broker:  # noqa: N801  (used like a function)
+    """Publish to ``url`` (not eagerly) inside the block; restore the app afterwards."""
+
+    def __init__(self, app, url):
+        self.app, self.url = app, url
+
+    def __enter__(self):
+        conf = self.app.conf
+        self.saved = (conf.broker_url, conf.task_always_eager)
+        conf.broker_url, conf.task_always_eager = self.url, False
+        self._reset_pools()
+
+    def __exit__(self, *exc):
+        self.app.conf.broker_url, self.app.conf.task_always_eager = self.saved
+        self._reset_pools()
+
+    def _reset_pools(self):
+        # Drop the app's references only: kombu's pools are shared, keyed by broker URL.
+        self.app._pool = None
+        self.app.amqp._producer_pool = None

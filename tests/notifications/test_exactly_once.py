@@ -214,6 +214,7 @@ def test_a_pending_row_is_enqueued_by_the_sweeper_only_after_waiting(
 
 def test_a_broker_outage_at_commit_loses_nothing_and_the_sweeper_sends_it_later(variant, place, commit):
     from config.celery import app
+    from tests.conftest import celery_broker
 
     with celery_broker(app, "redis://127.0.0.1:1/0"), commit():
         order = place({variant: 1}, accepted=True)  # the enqueue fails after commit; no error here
@@ -225,28 +226,6 @@ def test_a_broker_outage_at_commit_loses_nothing_and_the_sweeper_sends_it_later(
     row.refresh_from_db()
     assert row.status == "sent"
     assert len(mail.outbox) == 1
-
-
-class celery_broker:  # noqa: N801  (used like a function)
-    """Publish to ``url`` (not eagerly) inside the block; restore the app afterwards."""
-
-    def __init__(self, app, url):
-        self.app, self.url = app, url
-
-    def __enter__(self):
-        conf = self.app.conf
-        self.saved = (conf.broker_url, conf.task_always_eager)
-        conf.broker_url, conf.task_always_eager = self.url, False
-        self._reset_pools()
-
-    def __exit__(self, *exc):
-        self.app.conf.broker_url, self.app.conf.task_always_eager = self.saved
-        self._reset_pools()
-
-    def _reset_pools(self):
-        # Drop the app's references only: kombu's pools are shared, keyed by broker URL.
-        self.app._pool = None
-        self.app.amqp._producer_pool = None
 
 
 @pytest.mark.postgres

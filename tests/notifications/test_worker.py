@@ -1,5 +1,5 @@
-"""Real Celery workers on Redis (DB 13): end to end from a signed webhook, worker crashes, and a
-broker that is down when the change commits.
+"""Real Celery workers on Redis (the database REDIS_URL names): end to end from a signed webhook,
+worker crashes, and a broker that is down when the change commits.
 
 In-process workers (``celery.contrib.testing.worker``) share the test's database, whatever it is;
 the crash tests start ``celery -A config worker`` subprocesses against the PostgreSQL test
@@ -28,10 +28,10 @@ from backorders.models import Notification
 from backorders.platforms.shopify.verification import webhook_signature
 from backorders.services.outbox import notifications_sweep
 from config.celery import app as celery_app
+from tests.conftest import REDIS_URL, celery_broker
 from tests.notifications.conftest import RESTOCK
-from tests.notifications.test_exactly_once import celery_broker
 
-BROKER = "redis://127.0.0.1:6379/13"
+BROKER = REDIS_URL  # a Redis database of its own (REDIS_URL; CI gives the suite one)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
 
 @pytest.fixture
 def redis_app():
-    """The Celery app publishing to a clean Redis DB 13 (not eagerly) for the test."""
+    """The Celery app publishing to a clean Redis database (not eagerly) for the test."""
     import redis
 
     client = redis.Redis.from_url(BROKER)

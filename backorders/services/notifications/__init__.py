@@ -38,10 +38,8 @@ Modules: this one holds the hooks; ``planning`` what a message says and how rows
 enqueued; ``owner`` the owner's actions (resend, fresh links) and the daily digest.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from functools import wraps
-from typing import ParamSpec, TypeVar
 
 from django.db import transaction
 
@@ -61,9 +59,6 @@ from backorders.services.notifications.planning import (
     shop_setting,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 Kind = Notification.Kind
 
 
@@ -81,31 +76,21 @@ def _send_after_commit(signal: signals.Signal, items: list[dict]) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _in_transaction(func: Callable[P, R]) -> Callable[P, R]:
-    """Run ``func`` in the caller's transaction, or in its own when called in autocommit (so that
-    the per-transaction batch always sees a commit to enqueue after)."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if transaction.get_connection().in_atomic_block:
-            return func(*args, **kwargs)
-        with transaction.atomic():
-            return func(*args, **kwargs)
-
-    return wrapper
+# The hooks run in the caller's transaction, or in their own when called in autocommit (so that
+# the per-transaction batch always sees a commit to enqueue after): atomic(savepoint=False).
 
 
 # --- The hooks the services call -------------------------------------------------------------
 
 
-@_in_transaction
+@transaction.atomic(savepoint=False)
 def backorders_created(*, backorders: Sequence[Backorder], actor: Actor) -> None:
     """New backorders (one order's short lines) were created: one confirmation per order."""
     _send_after_commit(signals.backorder_created, [{"backorder": bo, "actor": actor} for bo in backorders])
     plan(kind=Kind.CONFIRMATION, backorder_ids=[bo.pk for bo in backorders])
 
 
-@_in_transaction
+@transaction.atomic(savepoint=False)
 def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: str, actor: Actor) -> None:
     """``backorders`` (already saved with their new status) left ``old_status``."""
     changed = [bo for bo in backorders if bo.status != old_status]
@@ -133,7 +118,7 @@ def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: st
         plan(kind=Kind.CANCELLED, backorder_ids=ids, extra={"actor": actor.kind})
 
 
-@_in_transaction
+@transaction.atomic(savepoint=False)
 def backorders_cancelled_here(*, backorders: Sequence[Backorder], actor: Actor) -> None:
     """A customer, the owner or the store cancelled ``backorders`` here, not on the platform:
     the shop owner is emailed at once (one message per order) to settle them there."""
@@ -147,7 +132,7 @@ def backorders_cancelled_here(*, backorders: Sequence[Backorder], actor: Actor) 
 _STATUS_KINDS = [Backorder.Status.ALLOCATED, Backorder.Status.FULFILLED, Backorder.Status.CANCELLED]
 
 
-@_in_transaction
+@transaction.atomic(savepoint=False)
 def backorder_eta_changed(*, backorder: Backorder, old_eta: date | None, actor: Actor) -> None:
     """``backorder``'s current ETA (already saved) moved from ``old_eta``.
 
@@ -157,7 +142,7 @@ def backorder_eta_changed(*, backorder: Backorder, old_eta: date | None, actor: 
     backorders_eta_changed(backorders=[backorder], old_etas={backorder.pk: old_eta}, actor=actor)
 
 
-@_in_transaction
+@transaction.atomic(savepoint=False)
 def backorders_eta_changed(
     *, backorders: Sequence[Backorder], old_etas: Mapping[int, date | None], actor: Actor
 ) -> None:

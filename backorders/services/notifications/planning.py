@@ -46,13 +46,19 @@ def notification_language(*, order: Order | None, shop: Shop) -> str:
 # --- The per-transaction batch ---------------------------------------------------------------
 
 
+Key = tuple[int | None, str]  # (order id, kind) of a batch's row
+
+
 class Batch:
     """The outbox rows the current transaction wrote, by (order id, kind): later changes to the
     same order in the same transaction merge into them. After commit, their tasks are enqueued.
 
-    Each change that writes or merges a row registers an on-commit flush; the first flush after
-    the commit enqueues every row not yet enqueued, the later ones find nothing left to do. A
-    rolled-back savepoint drops its own flushes (and its rows) and leaves the others.
+    One batch per database connection, replaced once flushed. Each change that writes or merges
+    a row registers an on-commit flush (``transaction.on_commit``): the first flush after the
+    commit enqueues every row not yet enqueued, the later ones find nothing left to do. A rolled
+    back transaction or savepoint drops its flushes and its rows, but not this object: before
+    merging into a row, ``rows_alive`` checks in the database that the row is still there, so a
+    change never merges into a row that was rolled back.
     """
 
     _ATTR = "_backorders_notification_batch"
@@ -67,15 +73,31 @@ class Batch:
     def current(cls) -> "Batch":
         connection = transaction.get_connection()
         batch: Batch | None = getattr(connection, cls._ATTR, None)
-        if batch is None or batch.flushed or not batch._registered(connection.run_on_commit):
+        if batch is None or batch.flushed:
             batch = cls()
             setattr(connection, cls._ATTR, batch)
         return batch
 
-    def _registered(self, callbacks: list) -> bool:
-        """Whether this batch still waits for this transaction's commit (a commit or a rollback
-        empties the list; a rolled-back savepoint removes what it registered)."""
-        return any(isinstance(entry[1], _Flush) and entry[1].batch is self for entry in reversed(callbacks))
+    def rows_alive(
+        self, keys: Iterable[tuple[int | None, str]]
+    ) -> dict[tuple[int | None, str], Notification]:
+        """This transaction's rows under ``keys`` (one query, only when the batch has any): a row
+        of a rolled-back transaction or savepoint is forgotten instead."""
+        candidates = {key: self.rows[key] for key in keys if key in self.rows}
+        if not candidates:
+            return {}
+        stored = set(
+            Notification.objects.filter(pk__in=[row.pk for row in candidates.values()]).values_list(
+                "pk", "kind", "order_id", "dedupe_key"
+            )
+        )
+        alive = {}
+        for key, row in candidates.items():
+            if (row.pk, row.kind, row.order_id, row.dedupe_key) in stored:
+                alive[key] = row
+            else:
+                del self.rows[key]
+        return alive
 
     def add(self, rows: Mapping[tuple[int | None, str], Notification]) -> None:
         """Keep ``rows`` (new or just merged into) and enqueue them after commit: one callback per
@@ -335,11 +357,12 @@ def plan(
     if not by_order:
         return []
     batch = Batch.current()
+    alive = batch.rows_alive((order_id, kind) for order_id in by_order)
     created: list[Notification] = []
     merged: list[Notification] = []
     items: list[NotificationItem] = []
     for order_id, entries in by_order.items():
-        row = batch.rows.get((order_id, kind))
+        row = alive.get((order_id, kind))
         if row is not None and row.status in (Notification.Status.PENDING, Notification.Status.SUPPRESSED):
             _merge(batch, row, entries)
             merged.append(row)
@@ -456,13 +479,14 @@ def plan_followups(shipped: Sequence[Notification]) -> None:
     if not shipped:
         return
     batch = Batch.current()
+    alive = batch.rows_alive((row.order_id, Kind.FOLLOWUP) for row in shipped)
     created, updated = [], []
     for row in shipped:
         days = shop_setting(row.shop, "followup_days", "FOLLOWUP_DAYS")
         if days <= 0:
             continue
         now = timezone.now()
-        followup = batch.rows.get((row.order_id, Kind.FOLLOWUP))
+        followup = alive.get((row.order_id, Kind.FOLLOWUP))
         if followup is None:
             followup = Notification(
                 shop=row.shop,
