@@ -287,3 +287,29 @@ def test_a_transaction_with_many_emails_enqueues_them_in_batches(settings, varia
     assert [len(call.args[0]) for call in batch.call_args_list] == [2, 2]
     assert single.call_count == 1
     assert Notification.objects.filter(kind="ready", order__in=orders).count() == 5
+
+
+def test_a_change_rolled_back_in_a_savepoint_leaves_no_email_and_no_merge_into_its_row(
+    make_backordered, place, commit
+):
+    """Two lines of one order allocated in one transaction make one "ready" email; when the first
+    allocation is rolled back (a savepoint), the second gets a row of its own, about itself."""
+    from django.db import transaction
+
+    mug, plate = make_backordered("Mug"), make_backordered("Plate")
+    with commit():
+        order = place({mug: 1, plate: 1}, accepted=True)
+    mail.outbox.clear()
+    with commit():
+        try:
+            with transaction.atomic():
+                stock_set_available(variant=mug, available=0, actor=Actor.system())
+                assert Notification.objects.filter(kind="ready").count() == 1
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        stock_set_available(variant=plate, available=0, actor=Actor.system())
+    [row] = Notification.objects.filter(kind="ready")
+    assert [item["title"] for item in row.context["items"]] == ["Plate"]
+    [message] = mail.outbox
+    assert order.number in message.subject and "Plate" in message.body and "Mug" not in message.body
