@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import CharField, DateTimeField, Expression, QuerySet, Value
 from django.utils import timezone
 
@@ -112,7 +112,11 @@ def events_record_for(
             "_created_at",
         )
     )
-    select_sql, params = rows.query.sql_with_params()
+    # The events' write database (routers respected); the backorders are read in the same
+    # statement, so from the same database.
+    alias = router.db_for_write(Event)
+    connection = connections[alias]
+    select_sql, params = rows.query.get_compiler(using=alias).as_sql()
     quote = connection.ops.quote_name
     target = ", ".join(quote(column) for column in [*columns, "created_at"])
     with connection.cursor() as cursor:
