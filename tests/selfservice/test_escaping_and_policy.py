@@ -3,6 +3,7 @@ a strict Content-Security-Policy, a Referrer-Policy that keeps the key on this s
 
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 import time_machine
@@ -201,3 +202,19 @@ def test_static_files_on_another_host_are_allowed_by_origin(settings):
 def test_debug_error_pages_are_left_readable(client, settings):
     settings.DEBUG = True
     assert csp.HEADER not in client.get("/no-such-page/")
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>"]
+)
+def test_the_owner_sees_a_stored_script_url_as_text_in_the_admin(admin_client, settings, hostile_order, url):
+    settings.SECURE_SSL_REDIRECT = False
+    set_tracking(hostile_order, url)
+    shipped = hostile_order.backorders.get(status=Backorder.Status.FULFILLED)
+    response = admin_client.get(reverse("admin:backorders_backorder_change", args=[shipped.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    hrefs = [unescape(href).strip().lower() for href in re.findall(r'href="([^"]*)"', html)]
+    assert not [href for href in hrefs if href.startswith(("javascript:", "data:"))]
+    assert url in unescape(html)  # shown, as text
+    assert MARKUP not in html
