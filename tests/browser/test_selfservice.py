@@ -226,4 +226,9 @@ def test_the_admin_works_under_its_policy(page, site, django_user_model, shop, m
     page.goto(f"/admin/backorders/shop/{shop.pk}/change/")
     assert page.locator("#shop_form").count() == 1
     screenshot(page, "admin-shop")
+    # The email preview frames the HTML part, which carries its own (inline-style) policy.
+    page.goto("/admin/backorders/notification/preview/shipped/en/")
+    frame = page.frame_locator("iframe")
+    assert "Track your parcel" in frame.locator("body").inner_text()
+    screenshot(page, "admin-email-preview")
     assert page.problems == []
