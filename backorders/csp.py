@@ -18,7 +18,8 @@ Three policies:
   writes inline styles (``change_list.html`` has a ``<style>`` block, and our own admin pages
   use ``style`` attributes), so styles there need ``'unsafe-inline'``. Styles cannot run script.
 
-Sources of the static files' origin are added when ``STATIC_URL`` is absolute (a CDN).
+When ``STATIC_URL`` is absolute (static files on a CDN), its origin joins ``'self'`` in the
+directives that load static files.
 
 Why a small middleware and not a package: Django 5.2 has no CSP of its own; django-csp 4 is
 well kept, but we need three fixed policies, one chosen by the URL's namespace (the admin's)

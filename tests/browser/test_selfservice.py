@@ -81,6 +81,38 @@ def test_yes_clicked_in_a_second_tab_after_the_first_cancels_nothing_twice(page,
     assert page.problems == []
 
 
+@pytest.mark.parametrize(
+    ("policy", "origin", "outcome"),
+    [
+        ("no-referrer", "null", 403),  # what the pages sent before: every form was refused
+        ("same-origin", None, 302),  # what they send now (None: the site's own origin)
+        ("strict-origin-when-cross-origin", None, 302),  # browsers' default; tells other sites our origin
+    ],
+)
+def test_what_chromium_sends_with_each_referrer_policy(page, site, mug, place, policy, origin, outcome):
+    """Why ``same-origin``: the confirmation page is served with ``policy`` instead of ours,
+    and the form's POST shows the Origin Chromium sends and how Django's CSRF check answers."""
+    order = place({mug: 1}, accepted=True)
+    confirm = f"/backorders/order/{tokens.order_token(order)}/cancel/{order.backorders.get().pk}/"
+
+    def serve_with_policy(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "referrer-policy": policy})
+
+    page.route(f"**{confirm}", serve_with_policy)
+    page.goto(confirm)
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Yes, cancel this item").click()
+    page.wait_for_load_state()
+    assert answer.value.request.header_value("origin") == (origin or site.url)
+    assert answer.value.status == outcome  # 302: cancelled, back to the order page
+    cancelled = order.backorders.get().status == Backorder.Status.CANCELLED
+    assert cancelled is (outcome == 302)
+
+
 def test_an_expired_link_offers_a_fresh_one_which_is_emailed_and_opens_the_order(page, site, mug, place):
     order = place({mug: 1}, accepted=True)
     with time_machine.travel(timezone.now() - timedelta(days=181)):
