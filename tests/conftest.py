@@ -7,12 +7,25 @@ from django.db import connection
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Debian's chromium: `playwright install` downloads a browser build, which CI cannot fetch.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run here)")
     pytest.skip(reason)
+
+
+def browser_missing() -> str:
+    """Why the browser tests cannot run here, or "" when they can."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "needs the playwright package (pip install -c constraints.txt playwright)"
+    return ""
 
 
 def redis_reachable(url: str = REDIS_URL) -> bool:
@@ -30,6 +43,8 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
         _unavailable("needs PostgreSQL: run with DATABASE_URL=postgres://… (see README)")
     if request.node.get_closest_marker("redis") and not redis_reachable():
         _unavailable(f"needs Redis at {REDIS_URL}")
+    if request.node.get_closest_marker("browser") and (reason := browser_missing()):
+        _unavailable(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@
   ``List-Unsubscribe-Post`` one-click POST mail clients send.
 
 Pages render in the order's language (the one its emails use). The token is part of the URL, so
-responses are never cached and never leak it through a Referer header.
+responses are never cached, never leak it through a Referer header to another site, and run
+no script (``csp.SELF_SERVICE``).
 """
 
 from collections import defaultdict
@@ -27,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from backorders import csp
 from backorders.models import Backorder, Event, Order, Suppression
 from backorders.selfservice import tokens
 from backorders.services.audit import Actor
@@ -34,13 +36,22 @@ from backorders.services.notifications import notification_language, order_link_
 
 
 def _private(view: Any) -> Any:
-    """No caching, no indexing, no Referer: the URL carries the customer's key."""
+    """No caching, no indexing, no Referer to anyone else, no script: the URL carries the
+    customer's key.
+
+    ``Referrer-Policy: same-origin``, not ``no-referrer``: with ``no-referrer`` browsers send
+    ``Origin: null`` on the pages' own form posts, and Django's CSRF check refuses them (403,
+    "Origin checking failed - null does not match any trusted origins"). ``same-origin`` sends
+    the Referer (and a real Origin) to this site only, and nothing at all to another site, so
+    the key never leaves in a Referer: not to a carrier's tracking page, not to anyone.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
+        csp.apply(response, csp.SELF_SERVICE)
         return response
 
     return never_cache(wrapper)
