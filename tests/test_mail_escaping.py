@@ -30,7 +30,7 @@ def commit(django_capture_on_commit_callbacks):
 def hostile_shop(shop):
     shop.name = f"Acme {HOSTILE}"
     shop.apology_incentive = f"Code {HOSTILE}"
-    shop.cancellation_payment_text = f"Refund {HOSTILE}"
+    shop.cancellation_payment_texts = {"en": f"Refund {HOSTILE}"}
     shop.save()
     return shop
 
@@ -61,7 +61,10 @@ def context_of(kind: str, shop) -> dict:
             for url in [*SCRIPT_URLS, GOOD_URL]
         ]
     elif kind == Notification.Kind.CANCELLED:
-        base |= {"actor": "owner", "payment_text": shop.cancellation_payment_text}
+        base |= {"actor": "owner", "payment_text": shop.payment_text("en")}
+    elif kind == Notification.Kind.OWNER_CANCELLED:
+        base |= {"actor": "customer", "customer_email": "ada@example.com"}
+        base["items"] = [item(reason=f"Reason {HOSTILE}", amount="48.00", currency="EUR")]
     elif kind == Notification.Kind.DIGEST:
         line = {"order": f"#1001 {HOSTILE}", "title": f"Mug {HOSTILE}", "quantity": 2, "eta": None}
         base = {
@@ -85,7 +88,9 @@ def rendered(kind: str, shop):
     notification = Notification(
         shop=shop,
         kind=kind,
-        recipient="owner@example.com" if kind == Notification.Kind.DIGEST else order.email,
+        recipient="owner@example.com"
+        if kind in (Notification.Kind.DIGEST, *Notification.Kind.to_owner())
+        else order.email,
         order=None if kind == Notification.Kind.DIGEST else order,
         language="en",
         context=context_of(kind, shop),
@@ -122,6 +127,7 @@ def test_every_email_shows_hostile_values_as_text_in_html_and_as_they_are_in_tex
         ("cancelled", ["#1001 ", "Mug ", "Reason ", "Refund "]),
         ("link", ["#1001 ", "Ada "]),
         ("digest", ["#1001 ", "Mug ", "Reason ", "Shipped ", "x"]),
+        ("owner_cancelled", ["#1001 ", "Mug ", "SKU ", "Reason "]),
     ],
 )
 def test_each_payload_field_of_each_email_reaches_the_reader_intact(kind, values, hostile_shop):
