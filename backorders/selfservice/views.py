@@ -144,11 +144,18 @@ def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpRes
         if backorder.status != Backorder.Status.WAITING:
             notice = "already" if backorder.status == Backorder.Status.CANCELLED else "not_waiting"
             return HttpResponseRedirect(f"{back}?notice={notice}")
-        with translation.override(notification_language(order=order, shop=order.shop)):
+        language = notification_language(order=order, shop=order.shop)
+        with translation.override(language):
             return render(
                 request,
                 "backorders/selfservice/confirm_cancel.html",
-                {"order": order, "shop": order.shop, "token": token, "line": backorder},
+                {
+                    "order": order,
+                    "shop": order.shop,
+                    "token": token,
+                    "line": backorder,
+                    "payment_text": order.shop.payment_text(language),  # the shop's words on money
+                },
             )
     if backorder.status == Backorder.Status.CANCELLED:
         return HttpResponseRedirect(f"{back}?notice=already")

@@ -250,3 +250,15 @@ def test_unsubscribe_page_asks_first_then_unsubscribes_from_optional_emails_only
 
 def fresh_status(backorder) -> str:
     return Backorder.objects.get(pk=backorder.pk).status
+
+
+def test_the_confirm_page_says_what_the_shop_says_about_the_money(variant, place, browser, shop):
+    order = place({variant: 1}, accepted=True)
+    url = cancel_url(order, order.backorders.get())
+    page = browser.get(url).content.decode()
+    assert "The shop is told at once and will refund this item" in page  # the default: only what is true
+    shop.cancellation_payment_texts = {"en": "We refund you within 3 working days."}
+    shop.save()
+    page = browser.get(url).content.decode()
+    assert "We refund you within 3 working days." in page
+    assert "The shop is told at once" not in page
