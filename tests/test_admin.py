@@ -279,3 +279,42 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(demo, ad
     assert waiting.status == Backorder.Status.CANCELLED
     event = waiting.events.get(kind=Event.Kind.CANCELLED)
     assert (event.actor_kind, event.actor_name, event.note) == ("admin", "admin", "Cancelled by the shop.")
+
+
+def test_a_past_restock_date_is_a_form_error_on_that_field_and_nothing_is_saved_or_emailed(
+    demo, admin_client, mailoutbox
+):
+    from backorders.models import Notification
+
+    backorder = Backorder.objects.filter(status=Backorder.Status.WAITING).select_related("variant").first()
+    variant = backorder.variant
+    before = (variant.restock_date, variant.handling_days, backorder.eta)
+    emails = Notification.objects.count()
+    page = admin_client.get(url(Variant, "change", variant.pk))
+    data = posted_form(page) | {"restock_date": "2020-01-01", "handling_days": "9"}
+
+    response = admin_client.post(url(Variant, "change", variant.pk), data)
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["restock_date"]
+    assert "The restock date 2020-01-01 is in the past" in message
+    variant.refresh_from_db()
+    backorder.refresh_from_db()
+    assert (variant.restock_date, variant.handling_days, backorder.eta) == before
+    assert Notification.objects.count() == emails
+    assert mailoutbox == []
+
+
+def test_a_past_restock_date_on_the_product_page_is_an_error_on_that_variant_row(demo, admin_client):
+    product = Product.objects.get(title="Lambswool Crew Sweater")
+    page = admin_client.get(url(Product, "change", product.pk))
+    data = posted_form(page) | {"variants-0-restock_date": "2020-01-01", "handling_days": "4"}
+
+    response = admin_client.post(url(Product, "change", product.pk), data)
+
+    assert response.status_code == 200
+    [formset] = response.context["inline_admin_formsets"]
+    assert "in the past" in str(formset.formset.forms[0].errors["restock_date"])
+    product.refresh_from_db()
+    assert product.handling_days != 4
+    assert not product.variants.filter(restock_date="2020-01-01").exists()

@@ -4,14 +4,16 @@ Platform data carries its own ``updated_at``: data older than what is stored is 
 late or out-of-order deliveries never overwrite newer data.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Location, Product, Shop, Variant
 from backorders.services.audit import Actor, event_build, events_record
@@ -232,6 +234,31 @@ POLICY_FIELDS = (
 )
 
 
+class PolicyRefused(ValidationError):
+    """The owner's policy values are refused (``message_dict`` names each field and says why);
+    nothing is written. A ``ValidationError``, so that a form shows each message on its field."""
+
+
+def policy_validate(*, obj: Product | Variant, changes: Mapping[str, Any]) -> None:
+    """Refuse policy ``changes`` for ``obj`` that would tell customers something untrue, before
+    anything is written (the admin's form calls this too, to show the message on its field).
+
+    A restock date before today, in the shop's time zone, is refused: it would move every waiting
+    customer's ETA to "now" and email them good news that a correction then takes back.
+    """
+    errors: dict[str, str] = {}
+    restock_date = changes.get("restock_date")
+    if isinstance(restock_date, date):
+        today = timezone.localdate(timezone=obj.shop.zoneinfo)
+        if restock_date < today:
+            errors["restock_date"] = _(
+                "The restock date %(date)s is in the past (today is %(today)s in the shop's time "
+                "zone, %(zone)s). Enter today or a later date, or leave it empty for none."
+            ) % {"date": restock_date.isoformat(), "today": today.isoformat(), "zone": obj.shop.timezone}
+    if errors:
+        raise PolicyRefused(errors)
+
+
 def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
     """Set the owner's policy ``changes`` on ``obj`` after validating them; returns the fields."""
     if unknown := sorted(set(changes) - set(POLICY_FIELDS)):
@@ -239,6 +266,7 @@ def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.clean_fields(exclude=[f.name for f in obj._meta.fields if f.name not in changes])
+    policy_validate(obj=obj, changes={name: getattr(obj, name) for name in changes})
     return list(changes)
 
 
@@ -246,8 +274,9 @@ def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
 def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Variant:
     """Set the owner's policy overrides of ``variant`` (``None``/"" = inherit again).
 
-    Validates first (``ValidationError``, nothing written). The ETAs of its waiting customers
-    move with a new restock date or handling time, each with an ``eta_changed`` event.
+    Validates first (``ValidationError``; ``PolicyRefused`` for a restock date before today in the
+    shop's time zone; nothing written, nobody emailed). The ETAs of its waiting customers move
+    with a new restock date or handling time, each with an ``eta_changed`` event.
     """
     variant = variants_lock([variant.pk])[variant.pk]
     fields = _policy_apply(variant, changes)
@@ -259,7 +288,8 @@ def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Var
 @retrying_atomic
 def product_set_policy(*, product: Product, actor: Actor, **changes: Any) -> Product:
     """Set the owner's product-level policy (inherited by variants without their own) and move
-    the ETAs of every waiting customer of its variants accordingly."""
+    the ETAs of every waiting customer of its variants accordingly. Validates first, as
+    ``variant_set_policy`` does (``ValidationError``/``PolicyRefused``, nothing written)."""
     variants = variants_lock(product.variants.values_list("pk", flat=True))
     product = Product.objects.select_for_update().get(pk=product.pk)
     fields = _policy_apply(product, changes)
