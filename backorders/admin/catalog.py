@@ -35,7 +35,7 @@ class PolicyForm(forms.ModelForm):
     the past) is shown on its field, and nothing is saved."""
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         changes = {name: cleaned.get(name) for name in self.changed_data if name in POLICY_FIELDS}
         if changes and self.instance.pk is not None:
             try:
