@@ -51,9 +51,11 @@ def _shops_have_own_secrets() -> bool | None:
         return None
 
 
-@register(Tags.security)
+# A deployment check (``manage.py check --deploy``): development commands (makemigrations, the
+# test suite) need no secret, a server that receives webhooks does.
+@register(Tags.security, deploy=True)
 def check_webhook_secret(app_configs: Any = None, **kwargs: Any) -> list:
-    """Refuse to run without any webhook secret: every platform webhook would be refused."""
+    """Refuse to deploy without any webhook secret: every platform webhook would be refused."""
     from backorders.platforms.shopify.verification import app_secrets
 
     if any(app_secrets()) or _shops_have_own_secrets():
@@ -62,9 +64,8 @@ def check_webhook_secret(app_configs: Any = None, **kwargs: Any) -> list:
         Error(
             "No webhook secret is configured: every platform webhook would be refused (401 no_secret).",
             hint="Set SHOPIFY_API_SECRET to the platform app's client secret, or give every shop its own "
-            "webhook secret (manage.py backorders_add_shop DOMAIN --secret ...; this check reads the "
-            "shops once the database is migrated: run `migrate --skip-checks` first if shops are your "
-            "only secrets).",
+            "webhook secret (manage.py backorders_add_shop DOMAIN --secret ...; this check can read "
+            "the shops only once the database is migrated).",
             id="backorders.E003",
         )
     ]

@@ -120,7 +120,7 @@ ANYMAIL = {
 _DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
 # Platform (Shopify-style) app secrets: current and previous (accepted during a rotation).
 # With DEBUG a published demo secret applies, so that the demo and `backorders_send_webhook` work
-# out of the box; without DEBUG none does (a system check refuses to run without any secret).
+# out of the box; without DEBUG none does (`check --deploy` refuses to pass without any secret).
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default=_DEMO_WEBHOOK_SECRET if DEBUG else "")
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
 

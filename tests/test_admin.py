@@ -390,3 +390,22 @@ def test_confirming_ships_allocated_backorders_through_the_service_and_refuses_a
     assert (event.actor_kind, event.actor_name) == ("admin", "admin")
     assert Notification.objects.filter(order=allocated.order, kind="shipped").exists()
     assert not Notification.objects.filter(order=waiting.order, kind="shipped").exists()
+
+
+def test_shop_admin_offers_only_shipped_languages_and_refuses_a_currency_that_is_not_iso_4217(
+    db, admin_client
+):
+    page = admin_client.get(url(Shop, "add"))
+    choices = page.context["adminform"].form.fields["language"].choices
+    assert [value for value, _label in choices] == ["en", "de"]
+
+    response = admin_client.post(url(Shop, "add"), shop_form(language="klingon", currency="XYZ"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "language" in errors
+    assert "not an ISO 4217 currency code" in str(errors["currency"])
+    assert not Shop.objects.exists()
+
+    assert admin_client.post(url(Shop, "add"), shop_form(language="de", currency="chf")).status_code == 302
+    assert Shop.objects.values_list("language", "currency").get() == ("de", "CHF")

@@ -121,6 +121,36 @@ def test_add_shop_with_an_invalid_email_fails_clearly_and_writes_nothing():
     assert not Shop.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("language", "klingon", "--language: klingon is not a language the app ships"),
+        ("language", "fr", "--language: fr is not a language the app ships"),  # in Django, not in the app
+        ("currency", "XYZ1", "--currency: XYZ1 is not an ISO 4217 currency code"),
+        ("currency", "ABC", "--currency: ABC is not an ISO 4217 currency code"),
+    ],
+)
+def test_add_shop_with_a_language_or_currency_the_app_cannot_use_fails_naming_the_option(
+    option, value, expected
+):
+    with pytest.raises(CommandError) as excinfo:
+        add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example", **{option: value})
+
+    message = str(excinfo.value)
+    assert expected in message
+    if option == "language":
+        assert "Choose one of: en, de." in message
+    assert excinfo.value.returncode != 0
+    assert not Shop.objects.exists()
+
+
+def test_a_shops_languages_are_the_projects_languages_the_app_has_translations_for(settings):
+    from backorders.models.shops import language_choices
+
+    settings.LANGUAGES = [("en", "English"), ("fr", "Français"), ("de-at", "Österreichisches Deutsch")]
+    assert [code for code, _name in language_choices()] == ["en", "de-at"]
+
+
 def test_add_shop_reports_every_wrong_value_at_once():
     with pytest.raises(CommandError) as excinfo:
         add_shop("bad domain", name="Tide & Twine", email="nope", timezone="Mars/Olympus_Mons")

@@ -28,6 +28,10 @@ class ShopForm(forms.ModelForm):
         model = Shop
         fields = ["webhook_secret"]  # the admin adds the rest from its fieldsets
 
+    def clean_currency(self) -> str:
+        # "eur" is what was meant: normalised before the model checks it against ISO 4217.
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
 
 @admin.register(Shop)
 class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):

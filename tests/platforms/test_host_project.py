@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def check_ids() -> list[str]:
-    return [message.id for message in run_checks()]
+    return [message.id for message in run_checks(include_deployment_checks=True)]
 
 
 @pytest.fixture
@@ -41,8 +41,11 @@ def test_the_secret_accessor_defaults_to_empty(host_without_secret):
     assert app_secrets() == ("", "")
 
 
-def test_without_any_secret_the_system_check_is_an_error(host_without_secret, shop):
-    [error] = [message for message in run_checks() if message.id == "backorders.E003"]
+def test_without_any_secret_the_deployment_check_is_an_error(host_without_secret, shop):
+    [error] = [
+        message for message in run_checks(include_deployment_checks=True) if message.id == "backorders.E003"
+    ]
+    assert error.is_serious()
     assert "No webhook secret is configured" in error.msg
     assert "SHOPIFY_API_SECRET" in error.hint
 
