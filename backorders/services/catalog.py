@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,6 +94,13 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     is (stale delivery). Variants no longer listed are archived, never deleted: their backorders
     stay. Matching is by platform id within the shop; a product without one is always created.
     """
+    # Lock order (services.locking): the variants (listed, and the product's own, which may be
+    # archived below) in primary-key order, then the product, as every other service does.
+    listed = [v.platform_id for v in data.variants if v.platform_id is not None]
+    mine = Q(platform_id__in=listed)
+    if data.platform_id is not None:
+        mine |= Q(product__shop=shop, product__platform_id=data.platform_id)
+    locked = variants_lock(Variant.objects.filter(mine, shop=shop).values_list("pk", flat=True))
     product = None
     if data.platform_id is not None:
         product = Product.objects.select_for_update().filter(shop=shop, platform_id=data.platform_id).first()
@@ -109,12 +117,12 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     product.platform_updated_at = data.updated_at or product.platform_updated_at
     product.save()
 
-    existing = {
-        v.platform_id: v
-        for v in Variant.objects.select_for_update().filter(
-            shop=shop, platform_id__in=[v.platform_id for v in data.variants if v.platform_id is not None]
-        )
+    existing: dict[int | None, Variant] = {
+        v.platform_id: v for v in locked.values() if v.platform_id in listed
     }
+    if missing := set(listed) - set(existing):  # created by a concurrent upsert that held the product
+        new = Variant.objects.filter(shop=shop, platform_id__in=missing).values_list("pk", flat=True)
+        existing.update({v.platform_id: v for v in variants_lock(new).values()})
     seen: list[int] = []
     for item in data.variants:
         variant = existing.get(item.platform_id) if item.platform_id is not None else None
@@ -154,6 +162,10 @@ def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> L
     without a platform id (``stock.location_default``); the first platform location seen takes
     that row over, so that its units are not counted twice (a single-location shop, the common
     case, then ends up with exactly one location).
+
+    Lock order (``services.locking``): call it before locking any variant. A new location's
+    unique key is held until commit, and a stock update creates its location before locking its
+    variant; a transaction doing it the other way round would deadlock with one.
     """
     location = Location.objects.filter(shop=shop, platform_id=platform_id).first()
     if location is not None:
@@ -164,13 +176,13 @@ def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> L
             unnamed[0].platform_id = platform_id
             unnamed[0].save(update_fields=["platform_id"])
             return unnamed[0]
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent insert fails only this
-            return Location.objects.create(
-                shop=shop, platform_id=platform_id, name=(name or f"Location {platform_id}")[:255]
-            )
-    except IntegrityError:
-        return Location.objects.get(shop=shop, platform_id=platform_id)
+    # INSERT … ON CONFLICT DO NOTHING: a concurrent insert of the same location is waited for,
+    # then this one is a no-op and the row read below is theirs.
+    Location.objects.bulk_create(
+        [Location(shop=shop, platform_id=platform_id, name=(name or f"Location {platform_id}")[:255])],
+        ignore_conflicts=True,
+    )
+    return Location.objects.get(shop=shop, platform_id=platform_id)
 
 
 def _backorders_flag(*, variant_ids: list[int], reason: str, actor: Actor) -> int:
