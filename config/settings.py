@@ -125,8 +125,12 @@ SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default=_DEMO_WEBHOOK_SECRET 
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
 
 # Celery. Unset broker URL: tasks run in-process (demo and quick start only; a check warns).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or None
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
+# Celery acquires a broker connection even to run a task eagerly (it serialises the call): with
+# no broker given, the in-memory transport (named with a host, so that kombu does not warn that
+# it reverts to localhost), never a connection attempt to amqp://localhost.
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

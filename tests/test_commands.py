@@ -1,6 +1,7 @@
 """The management commands: connecting a shop, and the demo seed."""
 
 import io
+import logging
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -273,3 +274,19 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
 
     assert not Shop.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+def test_seed_demo_without_a_broker_logs_no_warning(caplog, django_capture_on_commit_callbacks):
+    """Tasks run in-process without CELERY_BROKER_URL; Celery still takes a broker connection to
+    run them eagerly, which must not be a (warned-about) connection to amqp://localhost."""
+    from celery import current_app
+    from kombu import pools
+
+    assert current_app.conf.task_always_eager
+    current_app._pool = None  # a fresh connection, as in a new process
+    current_app.amqp._producer_pool = None
+    pools.reset()
+    with caplog.at_level("WARNING"), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        seed()
+    assert callbacks  # the seed's emails were enqueued (and sent in-process)
+    assert [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING] == []
