@@ -409,3 +409,8 @@ def test_shop_admin_offers_only_shipped_languages_and_refuses_a_currency_that_is
 
     assert admin_client.post(url(Shop, "add"), shop_form(language="de", currency="chf")).status_code == 302
     assert Shop.objects.values_list("language", "currency").get() == ("de", "CHF")
+
+
+def test_the_admin_has_no_view_site_link_leading_nowhere(db, admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "View site" not in page
