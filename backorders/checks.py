@@ -95,7 +95,9 @@ def check_beat_schedule(app_configs: Any = None, **kwargs: Any) -> list:
         Warning(
             f"Celery beat's schedule lacks the app's periodic task(s): {', '.join(missing)}.",
             hint="Merge the app's schedule into yours: "
-            "CELERY_BEAT_SCHEDULE = {**backorders.beat.beat_schedule(), ...} (see backorders/beat.py).",
+            "CELERY_BEAT_SCHEDULE = {**backorders.beat.beat_schedule(), ...} (see backorders/beat.py). "
+            "With a database scheduler (django-celery-beat), add these tasks there and silence "
+            "backorders.W002.",
             id="backorders.W002",
         )
     ]
