@@ -1,9 +1,9 @@
 """Celery tasks: thin wrappers that import a service inside their body and call it."""
 
-import random
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
-from celery import shared_task
-
+from backorders.conf import get_setting
 from backorders.mail import ProviderNotReached
 
 
@@ -18,31 +18,42 @@ def stock_reconcile_task() -> int:
 # --- Customer emails (services.outbox, services.notifications) ---
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(ProviderNotReached,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-)
-def notification_send_task(notification_id: int) -> str:
+def _email_retry_countdown(retries: int) -> float:
+    """Seconds before the next attempt of an email: 2, 4, 8, … capped at 60 (the sweeper's pick-up
+    delay), with full jitter so that retries after a provider outage spread out."""
+    return get_exponential_backoff_interval(factor=2, retries=retries, maximum=60, full_jitter=True)
+
+
+# The outbox row decides when to stop, as the delivery row does for webhooks: the service raises
+# ``ProviderNotReached`` only when it has put the row back to "pending" for another attempt, and
+# marks it "failed" (returning normally) at the EMAIL_MAX_ATTEMPTS-th attempt. Every raising run
+# used one attempt, so the task's own limit (that same number, read at run time) is never reached.
+@shared_task(bind=True, acks_late=True)
+def notification_send_task(self: Task, notification_id: int) -> str:
     """Send one outbox email at most once; retried with backoff only when the provider provably
     was not reached (the row is claimed before the provider is called)."""
     from backorders.services.outbox import notification_send
 
-    return notification_send(notification_id=notification_id)
+    try:
+        return notification_send(notification_id=notification_id)
+    except ProviderNotReached as exc:
+        raise self.retry(
+            exc=exc,
+            countdown=_email_retry_countdown(self.request.retries),
+            max_retries=get_setting("EMAIL_MAX_ATTEMPTS"),
+        ) from exc
 
 
 @shared_task(acks_late=True)
 def notifications_send_task(notification_ids: list[int]) -> dict[str, int]:
     """Send several outbox emails in turn, each at most once. One the provider did not take
-    (unreachable, 429, 5xx) goes on alone as ``notification_send_task`` with its backoff."""
+    (unreachable, 429, 5xx) is back to pending and goes on alone as ``notification_send_task``
+    after a few seconds (the sweeper would pick it up too, a minute later)."""
     from backorders.services.outbox import notifications_send
 
     result = notifications_send(notification_ids=notification_ids)
     for pk in result.pop("retry"):
-        notification_send_task.apply_async((pk,), countdown=random.uniform(1, 5))
+        notification_send_task.apply_async((pk,), countdown=_email_retry_countdown(0) + 1)
     return result
 
 

@@ -6,7 +6,8 @@ The embedded defaults run the demo: SQLite under var/, tasks in-process, emails 
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
+
+from backorders.beat import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -119,13 +120,20 @@ ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")
 }
 
+_DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
 # Platform (Shopify-style) app secrets: current and previous (accepted during a rotation).
-SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
+# With DEBUG a published demo secret applies, so that the demo and `backorders_send_webhook` work
+# out of the box; without DEBUG none does (`check --deploy` refuses to pass without any secret).
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default=_DEMO_WEBHOOK_SECRET if DEBUG else "")
 SHOPIFY_API_SECRET_PREVIOUS = env.str("SHOPIFY_API_SECRET_PREVIOUS", default="")
 
 # Celery. Unset broker URL: tasks run in-process (demo and quick start only; a check warns).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or None
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
+# Celery acquires a broker connection even to run a task eagerly (it serialises the call): with
+# no broker given, the in-memory transport (named with a host, so that kombu does not warn that
+# it reverts to localhost), never a connection attempt to amqp://localhost.
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -161,31 +169,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "backorders-stock-reconcile": {
-        "task": "backorders.tasks.stock_reconcile_task",
-        "schedule": crontab(hour=3, minute=17),
-    },
-    "backorders-webhook-sweep": {
-        "task": "backorders.tasks.webhook_deliveries_sweep_task",
-        "schedule": 60.0,
-    },
-    "backorders-webhook-prune": {
-        "task": "backorders.tasks.webhook_deliveries_prune_task",
-        "schedule": crontab(hour=4, minute=7),
-    },
-    # Customer emails: send what is left pending (broker down, lost task, follow-ups now due) and
-    # mark emails stuck in "sending" as unknown.
-    "backorders-notifications-sweep": {
-        "task": "backorders.tasks.notifications_sweep_task",
-        "schedule": 60.0,
-    },
-    # The owner's daily digest (new backorders, overdue ETAs, flagged lines, failed deliveries).
-    "backorders-owner-digests": {
-        "task": "backorders.tasks.owner_digests_task",
-        "schedule": crontab(hour=6, minute=30),
-    },
-}
+# The app's periodic work (sweepers, pruning, reconciliation, digest): see backorders/beat.py.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = beat_schedule()
 
 # The app's own settings (see backorders/conf.py for every name and its default).
 BACKORDERS: dict[str, object] = {}

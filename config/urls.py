@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The admin's "View site" link: hidden until the project has a store page to lead to.
+admin.site.site_url = None
+
 urlpatterns = [
     # First: the platform's webhooks are the busiest URL, and the admin's many patterns would
     # otherwise be tried before them on every request (none of these prefixes overlap).

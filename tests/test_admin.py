@@ -279,3 +279,138 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(demo, ad
     assert waiting.status == Backorder.Status.CANCELLED
     event = waiting.events.get(kind=Event.Kind.CANCELLED)
     assert (event.actor_kind, event.actor_name, event.note) == ("admin", "admin", "Cancelled by the shop.")
+
+
+def test_a_past_restock_date_is_a_form_error_on_that_field_and_nothing_is_saved_or_emailed(
+    demo, admin_client, mailoutbox
+):
+    from backorders.models import Notification
+
+    backorder = Backorder.objects.filter(status=Backorder.Status.WAITING).select_related("variant").first()
+    variant = backorder.variant
+    before = (variant.restock_date, variant.handling_days, backorder.eta)
+    emails = Notification.objects.count()
+    page = admin_client.get(url(Variant, "change", variant.pk))
+    data = posted_form(page) | {"restock_date": "2020-01-01", "handling_days": "9"}
+
+    response = admin_client.post(url(Variant, "change", variant.pk), data)
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["restock_date"]
+    assert "The restock date 2020-01-01 is in the past" in message
+    variant.refresh_from_db()
+    backorder.refresh_from_db()
+    assert (variant.restock_date, variant.handling_days, backorder.eta) == before
+    assert Notification.objects.count() == emails
+    assert mailoutbox == []
+
+
+def test_a_past_restock_date_on_the_product_page_is_an_error_on_that_variant_row(demo, admin_client):
+    product = Product.objects.get(title="Lambswool Crew Sweater")
+    page = admin_client.get(url(Product, "change", product.pk))
+    data = posted_form(page) | {"variants-0-restock_date": "2020-01-01", "handling_days": "4"}
+
+    response = admin_client.post(url(Product, "change", product.pk), data)
+
+    assert response.status_code == 200
+    [formset] = response.context["inline_admin_formsets"]
+    assert "in the past" in str(formset.formset.forms[0].errors["restock_date"])
+    product.refresh_from_db()
+    assert product.handling_days != 4
+    assert not product.variants.filter(restock_date="2020-01-01").exists()
+
+
+def ship(admin_client, backorders, **extra):
+    return admin_client.post(
+        url(Backorder, "changelist"),
+        {"action": "fulfil_backorders", "_selected_action": [bo.pk for bo in backorders], **extra},
+        follow=True,
+    )
+
+
+def test_shipping_only_waiting_backorders_is_refused_with_a_message_and_changes_nothing(
+    demo, admin_client, mailoutbox
+):
+    from backorders.models import Notification
+
+    waiting = list(Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk")[:2])
+    emails, events = Notification.objects.count(), Event.objects.count()
+
+    response = ship(admin_client, waiting)
+
+    text = response.content.decode()
+    assert "Nothing was marked as shipped" in text
+    assert "can be marked as shipped once stock covers all of them" in text
+    assert {bo.status for bo in Backorder.objects.filter(pk__in=[bo.pk for bo in waiting])} == {"waiting"}
+    assert (Notification.objects.count(), Event.objects.count()) == (emails, events)
+    assert mailoutbox == []
+
+
+def test_shipping_asks_first_listing_what_is_shipped_and_emailed_and_what_is_refused(demo, admin_client):
+    allocated = Backorder.objects.filter(status=Backorder.Status.ALLOCATED).select_related("order").first()
+    waiting = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk").first()
+    Order.objects.filter(pk=allocated.order_id).update(customer_name="<b>Ada</b>")
+    events = Event.objects.count()
+
+    response = ship(admin_client, [allocated, waiting])
+
+    assert response.status_code == 200
+    assert [bo.pk for bo in response.context["shippable"]] == [allocated.pk]
+    [(refused, reason)] = response.context["refused"]
+    assert refused.pk == waiting.pk and "are allocated" in reason
+    page = response.content.decode()
+    assert allocated.order.number in page and allocated.order.email in page
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in page and "<b>Ada</b>" not in page  # escaped
+    assert f'name="_selected_action" value="{allocated.pk}"' in page
+    assert f'name="_selected_action" value="{waiting.pk}"' not in page
+    assert 'name="post" value="yes"' in page
+    assert Event.objects.count() == events  # nothing happened yet
+    allocated.refresh_from_db()
+    assert allocated.status == Backorder.Status.ALLOCATED
+
+
+def test_confirming_ships_allocated_backorders_through_the_service_and_refuses_any_other(
+    demo, admin_client, django_capture_on_commit_callbacks
+):
+    from backorders.models import Notification
+
+    allocated = Backorder.objects.filter(status=Backorder.Status.ALLOCATED).first()
+    waiting = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ship(admin_client, [allocated, waiting], post="yes")  # a forged or stale "yes"
+
+    text = response.content.decode()
+    assert "1 backorder(s) marked as shipped." in text
+    assert "are allocated" in text
+    allocated.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (allocated.status, waiting.status) == (Backorder.Status.FULFILLED, Backorder.Status.WAITING)
+    event = allocated.events.get(kind=Event.Kind.FULFILLED)
+    assert (event.actor_kind, event.actor_name) == ("admin", "admin")
+    assert Notification.objects.filter(order=allocated.order, kind="shipped").exists()
+    assert not Notification.objects.filter(order=waiting.order, kind="shipped").exists()
+
+
+def test_shop_admin_offers_only_shipped_languages_and_refuses_a_currency_that_is_not_iso_4217(
+    db, admin_client
+):
+    page = admin_client.get(url(Shop, "add"))
+    choices = page.context["adminform"].form.fields["language"].choices
+    assert [value for value, _label in choices] == ["en", "de"]
+
+    response = admin_client.post(url(Shop, "add"), shop_form(language="klingon", currency="XYZ"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "language" in errors
+    assert "not an ISO 4217 currency code" in str(errors["currency"])
+    assert not Shop.objects.exists()
+
+    assert admin_client.post(url(Shop, "add"), shop_form(language="de", currency="chf")).status_code == 302
+    assert Shop.objects.values_list("language", "currency").get() == ("de", "CHF")
+
+
+def test_the_admin_has_no_view_site_link_leading_nowhere(db, admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "View site" not in page

@@ -1,6 +1,7 @@
 """The management commands: connecting a shop, and the demo seed."""
 
 import io
+import logging
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -119,6 +120,36 @@ def test_add_shop_with_an_invalid_email_fails_clearly_and_writes_nothing():
     assert "--email: Enter a valid email address." in str(excinfo.value)
     assert excinfo.value.returncode != 0
     assert not Shop.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("language", "klingon", "--language: klingon is not a language the app ships"),
+        ("language", "fr", "--language: fr is not a language the app ships"),  # in Django, not in the app
+        ("currency", "XYZ1", "--currency: XYZ1 is not an ISO 4217 currency code"),
+        ("currency", "ABC", "--currency: ABC is not an ISO 4217 currency code"),
+    ],
+)
+def test_add_shop_with_a_language_or_currency_the_app_cannot_use_fails_naming_the_option(
+    option, value, expected
+):
+    with pytest.raises(CommandError) as excinfo:
+        add_shop(DOMAIN, name="Tide & Twine", email="owner@tideandtwine.example", **{option: value})
+
+    message = str(excinfo.value)
+    assert expected in message
+    if option == "language":
+        assert "Choose one of: en, de." in message
+    assert excinfo.value.returncode != 0
+    assert not Shop.objects.exists()
+
+
+def test_a_shops_languages_are_the_projects_languages_the_app_has_translations_for(settings):
+    from backorders.models.shops import language_choices
+
+    settings.LANGUAGES = [("en", "English"), ("fr", "Français"), ("de-at", "Österreichisches Deutsch")]
+    assert [code for code, _name in language_choices()] == ["en", "de-at"]
 
 
 def test_add_shop_reports_every_wrong_value_at_once():
@@ -260,3 +291,19 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
 
     assert not Shop.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+def test_seed_demo_without_a_broker_logs_no_warning(caplog, django_capture_on_commit_callbacks):
+    """Tasks run in-process without CELERY_BROKER_URL; Celery still takes a broker connection to
+    run them eagerly, which must not be a (warned-about) connection to amqp://localhost."""
+    from celery import current_app
+    from kombu import pools
+
+    assert current_app.conf.task_always_eager
+    current_app._pool = None  # a fresh connection, as in a new process
+    current_app.amqp._producer_pool = None
+    pools.reset()
+    with caplog.at_level("WARNING"), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        seed()
+    assert callbacks  # the seed's emails were enqueued (and sent in-process)
+    assert [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -39,7 +39,9 @@ def test_embedded_defaults_are_sqlite_in_process_tasks_and_file_emails():
     values = settings_with(SECRET_KEY="x")
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["name"].endswith("var/db.sqlite3")
-    assert values["eager"] is True and values["broker"] is None
+    assert (
+        values["eager"] is True and values["broker"] == "memory://localhost/"
+    )  # in-process, never a network broker
     assert values["email"] == "django.core.mail.backends.filebased.EmailBackend"
     assert values["site"] == "http://127.0.0.1:8000"
 

@@ -8,6 +8,7 @@ of waiting customers and record who changed them.
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest
@@ -16,11 +17,32 @@ from django.utils.translation import gettext_lazy as _
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
 from backorders.models import InventoryLevel, Location, Product, Variant
 from backorders.services.audit import Actor
-from backorders.services.catalog import POLICY_FIELDS, product_set_policy, variant_set_policy
+from backorders.services.catalog import (
+    POLICY_FIELDS,
+    PolicyRefused,
+    policy_validate,
+    product_set_policy,
+    variant_set_policy,
+)
 from backorders.services.eta import eta_estimate
 from backorders.services.policy import availability_state, policy_resolve
 
 COUNTER_FIELDS = ("available", "units_waiting", "units_allocated")
+
+
+class PolicyForm(forms.ModelForm):
+    """A product's or variant's form: the service's refusal of a policy value (a restock date in
+    the past) is shown on its field, and nothing is saved."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        changes = {name: cleaned.get(name) for name in self.changed_data if name in POLICY_FIELDS}
+        if changes and self.instance.pk is not None:
+            try:
+                policy_validate(obj=self.instance, changes=changes)
+            except PolicyRefused as refusal:
+                self.add_error(None, refusal)
+        return cleaned
 
 
 def _policy_changes(obj: Product | Variant, form: Any) -> dict[str, Any]:
@@ -39,6 +61,7 @@ class VariantStateMixin:
 
 class VariantInline(VariantStateMixin, SuperuserOnlyMixin, admin.TabularInline):
     model = Variant
+    form = PolicyForm
     fk_name = "product"
     extra = 0
     can_delete = False
@@ -69,6 +92,7 @@ class VariantInline(VariantStateMixin, SuperuserOnlyMixin, admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(TenantAdmin):
+    form = PolicyForm
     list_display = [
         "title",
         "vendor",
@@ -149,6 +173,7 @@ class ProductAdmin(TenantAdmin):
 
 @admin.register(Variant)
 class VariantAdmin(VariantStateMixin, TenantAdmin):
+    form = PolicyForm
     list_display = [
         "__str__",
         "sku",

@@ -2,21 +2,30 @@
 
 Every change to these rows has consequences (stock moves, the queue advances, customers are
 told), so it happens only through the services: the backorder list's actions (cancel, mark as
-shipped) call them as the admin user, and every change lands in the audit trail.
+shipped) call them as the admin user, and every change lands in the audit trail. Marking as
+shipped asks first, on a page listing what will be shipped and emailed and what is refused: only
+fully allocated backorders can ship from here.
 """
 
 from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from backorders.models import Backorder, Event, Order, OrderLine
 from backorders.services.audit import Actor
-from backorders.services.lifecycle import BackorderStateError, backorder_cancel, backorder_fulfill
+from backorders.services.lifecycle import (
+    BackorderStateError,
+    backorder_cancel,
+    backorder_fulfill,
+    backorder_ship_refusal,
+)
 
 LINE_FIELDS = ("platform_id", "variant", "title", "sku", "quantity", "quantity_fulfilled")
 ORDER_BACKORDER_FIELDS = (
@@ -210,8 +219,45 @@ class BackorderAdmin(ReadOnlyAdmin):
         )
 
     @admin.action(description=_("Mark selected backorders as shipped"))
-    def fulfil_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> None:
-        self._apply(request, queryset, backorder_fulfill, str(_("%(n)d backorder(s) marked as shipped.")))
+    def fulfil_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> HttpResponse | None:
+        """First a confirmation page (what will be shipped and emailed, what is refused and why);
+        its "yes" marks them shipped through the service, which refuses anything not allocated."""
+        backorders = list(queryset.order_by("pk"))
+        refusals = {backorder.pk: backorder_ship_refusal(backorder) for backorder in backorders}
+        shippable = [backorder for backorder in backorders if not refusals[backorder.pk]]
+        refused = [(backorder, refusals[backorder.pk]) for backorder in backorders if refusals[backorder.pk]]
+        if request.POST.get("post") == "yes":
+            self._apply(
+                request,
+                queryset,
+                partial(backorder_fulfill, allocated_only=True),
+                str(_("%(n)d backorder(s) marked as shipped.")),
+            )
+            return None
+        if not shippable:
+            self.message_user(
+                request,
+                _(
+                    "Nothing was marked as shipped: only backorders whose units are all allocated "
+                    "(stock is there for them) can be shipped from here."
+                ),
+                messages.ERROR,
+            )
+            for backorder, reason in refused:
+                self.message_user(request, f"{backorder}: {reason}", messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Mark backorders as shipped"),
+            "opts": self.model._meta,
+            "media": self.media,
+            "shippable": shippable,
+            "refused": refused,
+            "action": "fulfil_backorders",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/backorders/backorder/ship_confirmation.html", context)
 
 
 @admin.register(Event)

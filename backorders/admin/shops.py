@@ -3,14 +3,13 @@
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import SuperuserOnlyMixin
 from backorders.models import Shop
-from backorders.models.shops import PAYMENT_TEXT_MAX_LENGTH
+from backorders.models.shops import PAYMENT_TEXT_MAX_LENGTH, language_choices
 from backorders.services.catalog import shop_upsert
 
 
@@ -30,10 +29,14 @@ class ShopForm(forms.ModelForm):
         model = Shop
         fields = ["webhook_secret"]  # the admin adds the rest from its fieldsets
 
+    def clean_currency(self) -> str:
+        # "eur" is what was meant: normalised before the model checks it against ISO 4217.
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         texts = self.instance.cancellation_payment_texts or {}
-        for code, _name in settings.LANGUAGES:
+        for code, _name in language_choices():
             if PAYMENT_TEXT_FIELD % code in self.fields:
                 self.fields[PAYMENT_TEXT_FIELD % code].initial = texts.get(code, "")
 
@@ -41,7 +44,7 @@ class ShopForm(forms.ModelForm):
         cleaned = super().clean() or {}
         texts = {
             code: cleaned.pop(PAYMENT_TEXT_FIELD % code).strip()
-            for code, _name in settings.LANGUAGES
+            for code, _name in language_choices()
             if cleaned.get(PAYMENT_TEXT_FIELD % code)
         }
         self.instance.cancellation_payment_texts = texts
@@ -52,7 +55,7 @@ class ShopForm(forms.ModelForm):
 # One plain text box per language of the site: what a customer reads about their money when
 # items are cancelled (Shop.cancellation_payment_texts).
 PAYMENT_TEXT_FIELD = "payment_text_%s"
-for _code, _language in settings.LANGUAGES:
+for _code, _language in language_choices():
     ShopForm.base_fields[PAYMENT_TEXT_FIELD % _code] = forms.CharField(
         label=_("Payment note in cancellation emails (%(language)s)") % {"language": _language},
         required=False,
@@ -109,7 +112,7 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                     "apology_threshold_days",
                     "apology_incentive",
                     "followup_days",
-                    *(PAYMENT_TEXT_FIELD % code for code, _name in settings.LANGUAGES),
+                    *(PAYMENT_TEXT_FIELD % code for code, _name in language_choices()),
                 ]
             },
         ),

@@ -1,12 +1,16 @@
 """The tenant: one row per connected store. Every other row belongs to exactly one shop."""
 
+import functools
 import zoneinfo
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import to_language
 
 from backorders.conf import get_setting
 
@@ -24,16 +28,64 @@ def validate_timezone(value: str) -> None:
         )
 
 
+_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+@functools.cache
+def shipped_languages() -> frozenset[str]:
+    """The languages the app's pages and emails exist in: English (the source language) and each
+    ``backorders/locale/<code>/`` with compiled messages (today ``de``)."""
+    compiled = {
+        to_language(path.name)
+        for path in _LOCALE_DIR.iterdir()
+        if (path / "LC_MESSAGES" / "django.mo").is_file()
+    }
+    return frozenset({"en", *compiled})
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """A shop's languages: the project's ``settings.LANGUAGES`` that the app ships (a regional
+    code such as ``de-at`` counts as its language, ``de``)."""
+    shipped = shipped_languages()
+    return [
+        (code, str(name))
+        for code, name in settings.LANGUAGES
+        if code.lower() in shipped or code.lower().split("-")[0] in shipped
+    ]
+
+
+# The active ISO 4217 currencies (the list's funds, precious metals and testing codes left out:
+# no shop prices in them). The standard library has no such list; this one changes about once a
+# year (2023: HRK withdrawn; 2024: ZWG; 2025: XCG, alongside the ANG it replaces).
+CURRENCY_CODES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
+    GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
+    KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK
+    MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
+    SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD
+    TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+    """.split()
+)
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCY_CODES:
+        raise ValidationError(
+            _("%(value)s is not an ISO 4217 currency code: use three capital letters such as EUR or USD."),
+            params={"value": value},
+        )
+
+
 PAYMENT_TEXT_MAX_LENGTH = 1000
 
 
 def validate_payment_texts(value: object) -> None:
     """{language code: text}, each code one the app ships, each text plain and bounded."""
-    from django.conf import settings
-
     if not isinstance(value, dict):
         raise ValidationError(_("Enter the texts as an object of language code to text."))
-    known = {code for code, _name in settings.LANGUAGES}
+    known = {code for code, _name in language_choices()}
     for code, text in value.items():
         if code not in known:
             raise ValidationError(_("%(code)s is not a language of this site."), params={"code": code})
@@ -58,9 +110,27 @@ class Shop(models.Model):
     name = models.CharField(_("name"), max_length=200)
     owner_email = models.EmailField(_("owner email"))
     from_email = models.EmailField(_("from address"), blank=True, help_text=_("Empty: DEFAULT_FROM_EMAIL."))
-    language = models.CharField(_("language"), max_length=10, default="en")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=language_choices,
+        default="en",
+        error_messages={
+            "invalid_choice": _(
+                "%(value)s is not a language the app ships (one of the LANGUAGES the app has "
+                "translations for)."
+            )
+        },
+        help_text=_("Of customer emails and pages when the order names no language of its own."),
+    )
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
-    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="USD",
+        validators=[validate_currency],
+        help_text=_("ISO 4217, e.g. EUR."),
+    )
     webhook_secret = models.CharField(
         _("webhook secret"),
         max_length=200,

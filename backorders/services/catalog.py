@@ -4,14 +4,17 @@ Platform data carries its own ``updated_at``: data older than what is stored is 
 late or out-of-order deliveries never overwrite newer data.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Location, Product, Shop, Variant
 from backorders.services.audit import Actor, event_build, events_record
@@ -173,6 +176,13 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     is (stale delivery). Variants no longer listed are archived, never deleted: their backorders
     stay. Matching is by platform id within the shop; a product without one is always created.
     """
+    # Lock order (services.locking): the variants (listed, and the product's own, which may be
+    # archived below) in primary-key order, then the product, as every other service does.
+    listed = [v.platform_id for v in data.variants if v.platform_id is not None]
+    mine = Q(platform_id__in=listed)
+    if data.platform_id is not None:
+        mine |= Q(product__shop=shop, product__platform_id=data.platform_id)
+    locked = variants_lock(Variant.objects.filter(mine, shop=shop).values_list("pk", flat=True))
     product = None
     if data.platform_id is not None:
         product = Product.objects.select_for_update().filter(shop=shop, platform_id=data.platform_id).first()
@@ -189,12 +199,12 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     product.platform_updated_at = data.updated_at or product.platform_updated_at
     product.save()
 
-    existing = {
-        v.platform_id: v
-        for v in Variant.objects.select_for_update().filter(
-            shop=shop, platform_id__in=[v.platform_id for v in data.variants if v.platform_id is not None]
-        )
+    existing: dict[int | None, Variant] = {
+        v.platform_id: v for v in locked.values() if v.platform_id in listed
     }
+    if missing := set(listed) - set(existing):  # created by a concurrent upsert that held the product
+        new = Variant.objects.filter(shop=shop, platform_id__in=missing).values_list("pk", flat=True)
+        existing.update({v.platform_id: v for v in variants_lock(new).values()})
     seen: list[int] = []
     for item in data.variants:
         variant = existing.get(item.platform_id) if item.platform_id is not None else None
@@ -249,6 +259,10 @@ def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> L
     without a platform id (``stock.location_default``); the first platform location seen takes
     that row over, so that its units are not counted twice (a single-location shop, the common
     case, then ends up with exactly one location).
+
+    Lock order (``services.locking``): call it before locking any variant. A new location's
+    unique key is held until commit, and a stock update creates its location before locking its
+    variant; a transaction doing it the other way round would deadlock with one.
     """
     location = Location.objects.filter(shop=shop, platform_id=platform_id).first()
     if location is not None:
@@ -259,13 +273,13 @@ def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> L
             unnamed[0].platform_id = platform_id
             unnamed[0].save(update_fields=["platform_id"])
             return unnamed[0]
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent insert fails only this
-            return Location.objects.create(
-                shop=shop, platform_id=platform_id, name=(name or f"Location {platform_id}")[:255]
-            )
-    except IntegrityError:
-        return Location.objects.get(shop=shop, platform_id=platform_id)
+    # INSERT … ON CONFLICT DO NOTHING: a concurrent insert of the same location is waited for,
+    # then this one is a no-op and the row read below is theirs.
+    Location.objects.bulk_create(
+        [Location(shop=shop, platform_id=platform_id, name=(name or f"Location {platform_id}")[:255])],
+        ignore_conflicts=True,
+    )
+    return Location.objects.get(shop=shop, platform_id=platform_id)
 
 
 def _backorders_flag(*, variant_ids: list[int], reason: str, actor: Actor) -> int:
@@ -329,6 +343,31 @@ POLICY_FIELDS = (
 )
 
 
+class PolicyRefused(ValidationError):
+    """The owner's policy values are refused (``message_dict`` names each field and says why);
+    nothing is written. A ``ValidationError``, so that a form shows each message on its field."""
+
+
+def policy_validate(*, obj: Product | Variant, changes: Mapping[str, Any]) -> None:
+    """Refuse policy ``changes`` for ``obj`` that would tell customers something untrue, before
+    anything is written (the admin's form calls this too, to show the message on its field).
+
+    A restock date before today, in the shop's time zone, is refused: it would move every waiting
+    customer's ETA to "now" and email them good news that a correction then takes back.
+    """
+    errors: dict[str, str] = {}
+    restock_date = changes.get("restock_date")
+    if isinstance(restock_date, date):
+        today = timezone.localdate(timezone=obj.shop.zoneinfo)
+        if restock_date < today:
+            errors["restock_date"] = _(
+                "The restock date %(date)s is in the past (today is %(today)s in the shop's time "
+                "zone, %(zone)s). Enter today or a later date, or leave it empty for none."
+            ) % {"date": restock_date.isoformat(), "today": today.isoformat(), "zone": obj.shop.timezone}
+    if errors:
+        raise PolicyRefused(errors)
+
+
 def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
     """Set the owner's policy ``changes`` on ``obj`` after validating them; returns the fields."""
     if unknown := sorted(set(changes) - set(POLICY_FIELDS)):
@@ -336,6 +375,7 @@ def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.clean_fields(exclude=[f.name for f in obj._meta.fields if f.name not in changes])
+    policy_validate(obj=obj, changes={name: getattr(obj, name) for name in changes})
     return list(changes)
 
 
@@ -343,8 +383,9 @@ def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
 def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Variant:
     """Set the owner's policy overrides of ``variant`` (``None``/"" = inherit again).
 
-    Validates first (``ValidationError``, nothing written). The ETAs of its waiting customers
-    move with a new restock date or handling time, each with an ``eta_changed`` event.
+    Validates first (``ValidationError``; ``PolicyRefused`` for a restock date before today in the
+    shop's time zone; nothing written, nobody emailed). The ETAs of its waiting customers move
+    with a new restock date or handling time, each with an ``eta_changed`` event.
     """
     variant = variants_lock([variant.pk])[variant.pk]
     fields = _policy_apply(variant, changes)
@@ -356,7 +397,8 @@ def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Var
 @retrying_atomic
 def product_set_policy(*, product: Product, actor: Actor, **changes: Any) -> Product:
     """Set the owner's product-level policy (inherited by variants without their own) and move
-    the ETAs of every waiting customer of its variants accordingly."""
+    the ETAs of every waiting customer of its variants accordingly. Validates first, as
+    ``variant_set_policy`` does (``ValidationError``/``PolicyRefused``, nothing written)."""
     variants = variants_lock(product.variants.values_list("pk", flat=True))
     product = Product.objects.select_for_update().get(pk=product.pk)
     fields = _policy_apply(product, changes)

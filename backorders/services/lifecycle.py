@@ -191,11 +191,34 @@ def _fulfil_locked(*, backorder: Backorder, variant: Variant, tracking: Tracking
     notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
 
 
+def backorder_ship_refusal(backorder: Backorder) -> str:
+    """Why the owner may not mark ``backorder`` as shipped by hand ("" when they may).
+
+    Only a backorder whose every unit is allocated (stock is there for it) can ship from the
+    admin: marking a waiting one shipped would tell the customer "on its way" for units nobody
+    has. The platform's fulfilment report is not bound by this (its count is the truth).
+    """
+    if backorder.status == Backorder.Status.ALLOCATED:
+        return ""
+    if backorder.status == Backorder.Status.WAITING:
+        return _(
+            "Only %(allocated)d of its %(quantity)d unit(s) are allocated: it can be marked as shipped "
+            "once stock covers all of them."
+        ) % {"allocated": backorder.quantity_allocated, "quantity": backorder.quantity}
+    return _("It is already %(status)s.") % {"status": backorder.get_status_display().lower()}
+
+
 @retrying_atomic
-def backorder_fulfill(*, backorder: Backorder, actor: Actor, tracking: Tracking | None = None) -> Backorder:
+def backorder_fulfill(
+    *, backorder: Backorder, actor: Actor, tracking: Tracking | None = None, allocated_only: bool = False
+) -> Backorder:
     """Record that a backorder shipped. Usually from ``allocated``; from ``waiting`` too, because
-    the platform may ship units we had not seen arrive (its count is the truth)."""
+    the platform may ship units we had not seen arrive (its count is the truth). With
+    ``allocated_only`` (the owner, by hand), anything ``backorder_ship_refusal`` refuses raises
+    ``BackorderStateError`` with that reason, and nothing changes."""
     backorder, variant = _lock_backorder(backorder)
+    if allocated_only and (refusal := backorder_ship_refusal(backorder)):
+        raise BackorderStateError(refusal)
     if backorder.status not in Backorder.Status.open():
         raise BackorderStateError(
             _("A %(status)s backorder cannot be fulfilled.")

@@ -59,9 +59,11 @@ def retrying_atomic(func: Callable[P, R]) -> Callable[P, R]:
 def variants_lock(variant_ids: Iterable[int], *, shop: Shop | None = None) -> dict[int, Variant]:
     """Lock the variants in primary-key order (so two transactions never deadlock on them).
 
-    Every service that changes stock, an order or a backorder locks the variants first, then the
-    order, then backorders. With ``shop``, variants of other shops are left out (the caller
-    compares what it asked for with what it got).
+    The house lock order: a location being created (or taken over, ``location_get_or_create``)
+    comes before any variant lock, since its unique key is held until commit; then the variants,
+    in primary-key order; then the product, the order, then backorders. Every service that
+    changes stock, an order, a product or a backorder follows it. With ``shop``, variants of
+    other shops are left out (the caller compares what it asked for with what it got).
     """
     ids = sorted(set(variant_ids))
     if not ids:

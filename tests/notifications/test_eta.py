@@ -127,3 +127,34 @@ def test_a_first_date_for_a_customer_told_not_known_yet_is_sent_at_once(make_var
     assert "- 1 × Kettle: expected to ship by March 2, 2027\n" in message.body  # no "before"
     restock(variant, date(2027, 3, 2), commit)  # then the usual threshold applies
     assert len(mail.outbox) == 1
+
+
+def test_a_restock_date_in_the_past_is_refused_nothing_changes_and_nobody_is_emailed(
+    variant, ordered, commit
+):
+    from backorders.models import Backorder, Event
+    from backorders.services.catalog import PolicyRefused
+
+    with pytest.raises(PolicyRefused) as refusal, commit():
+        variant_set_policy(
+            variant=fresh(variant), restock_date=date(2020, 1, 1), handling_days=5, actor=OWNER
+        )
+
+    [message] = refusal.value.message_dict["restock_date"]
+    assert "The restock date 2020-01-01 is in the past" in message and "UTC" in message
+    variant.refresh_from_db()
+    assert (variant.restock_date, variant.handling_days) == (RESTOCK, None)  # nothing written
+    assert Backorder.objects.get(order=ordered).eta == date(2027, 3, 2)
+    assert not Event.objects.filter(kind=Event.Kind.ETA_CHANGED).exists()
+    assert not Notification.objects.filter(kind="eta_changed").exists()
+    assert mail.outbox == []
+
+
+def test_a_product_restock_date_in_the_past_is_refused_too(variant, ordered, commit):
+    from backorders.services.catalog import PolicyRefused
+
+    with pytest.raises(PolicyRefused, match="in the past"), commit():
+        product_set_policy(product=variant.product, restock_date=date(2020, 1, 1), actor=OWNER)
+    variant.product.refresh_from_db()
+    assert variant.product.restock_date is None
+    assert mail.outbox == []

@@ -1,5 +1,6 @@
 """Exactly once: repeated tasks, duplicated changes, provider errors, stuck rows, racing workers."""
 
+import logging
 import smtplib
 import threading
 from datetime import timedelta
@@ -186,6 +187,26 @@ def test_an_email_that_never_reaches_the_provider_fails_after_the_most_attempts(
     planned.refresh_from_db()
     assert (planned.status, planned.attempts) == ("failed", 3)
     assert "Gave up after 3 attempts" in planned.last_error
+    assert mail.outbox == []
+
+
+def test_with_default_settings_an_email_answered_503_every_time_fails_after_exactly_8_attempts(
+    flaky, planned, caplog
+):
+    """The row's EMAIL_MAX_ATTEMPTS (8) is the one retry budget: the task keeps retrying while the
+    row goes back to pending, and ends normally when the row is marked failed."""
+    from backorders.conf import DEFAULTS
+
+    assert DEFAULTS["EMAIL_MAX_ATTEMPTS"] == 8
+    flaky.errors = [AnymailRequestsAPIError("Service Unavailable", status_code=503)] * 20
+    with caplog.at_level("INFO"):
+        result = notification_send_task.apply(args=[planned.pk])  # eager: every retry runs at once
+    planned.refresh_from_db()
+    assert (planned.status, planned.attempts) == ("failed", 8)
+    assert "Gave up after 8 attempts" in planned.last_error
+    assert len(flaky.errors) == 20 - 8  # the provider was called exactly 8 times
+    assert result.successful() and result.get() == "failed"
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
     assert mail.outbox == []
 
 

@@ -92,3 +92,63 @@ def test_two_workers_never_process_one_delivery_at_the_same_time(shop):
 
     assert sorted(results) == ["not claimable", "processed"]
     assert WebhookDelivery.objects.get().attempts == 1
+
+
+def test_catalog_and_stock_deliveries_processed_at_once_never_deadlock(db):
+    """A product gaining a variant whose stock at a new location came first (kept as a pending
+    fact), processed at the same moment as a stock update of its other variant at that same new
+    location: both create the location and lock the variant, so they must do it in one order.
+    50 runs, each with a fresh shop; no attempt may fail (a deadlock would put the delivery back
+    for another attempt)."""
+    import json
+
+    from backorders.models import InventoryLevel, Location, Shop
+    from backorders.services.webhooks import DeliveryRetry, pending_inventory_record
+    from tests.factories import ShopFactory
+
+    product = json.loads(fixture_bytes("products_create"))
+    blue, green = product["variants"]
+    level = json.loads(fixture_bytes("inventory_levels_update"))  # Blue's item at a new location
+    failures: list[str] = []
+
+    def record(shop: Shop, topic: str, body: dict) -> int:
+        with mock.patch("backorders.tasks.webhook_delivery_process_task.delay"):
+            return webhook_delivery_record(
+                shop_id=shop.pk, topic=topic, webhook_id=f"{topic}-{shop.pk}", body=json.dumps(body)
+            )
+
+    def process(delivery_id: int) -> str:
+        try:
+            return webhook_delivery_process(delivery_id=delivery_id)
+        except DeliveryRetry as exc:
+            failures.append(str(exc))
+            return webhook_delivery_process(delivery_id=delivery_id)  # the retry: nothing is lost
+
+    for run in range(50):
+        shop = ShopFactory(domain=f"race-{run}.myshopify.com")
+        webhook_delivery_process(delivery_id=record(shop, "products/update", {**product, "variants": [blue]}))
+        pending_inventory_record(
+            shop=shop,
+            inventory_item_id=green["inventory_item_id"],
+            location_platform_id=level["location_id"],
+            available=3,
+        )
+        deliveries = [
+            record(shop, "products/create", product),
+            record(shop, "inventory_levels/update", level),
+        ]
+
+        results = in_threads(2, lambda i, ids=deliveries: process(ids[i]))
+
+        assert results == ["processed", "processed"], results
+        [location] = Location.objects.filter(shop=shop)
+        assert location.platform_id == level["location_id"]
+        stock = dict(
+            InventoryLevel.objects.filter(shop=shop, location=location).values_list(
+                "variant__sku", "available"
+            )
+        )
+        assert stock == {"MUG-BLUE": 5, "MUG-GREEN": 3}
+        assert dict(Variant.objects.filter(shop=shop).values_list("sku", "available")) == stock
+    assert failures == []
+    assert not WebhookDelivery.objects.exclude(attempts=1).exclude(topic="products/update").exists()

@@ -68,3 +68,43 @@ def test_an_unreachable_url_is_a_clear_error(shop):
             timeout=2,
             stdout=io.StringIO(),
         )
+
+
+def test_the_readme_example_works_as_written_against_the_demo(live_server, settings, tmp_path):
+    """The README's round-trip command, run as printed (only the port differs) against a server
+    verifying like ``make demo`` does (DEBUG: the demo webhook secret)."""
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from config import settings as project
+    from tests.factories import ShopFactory
+
+    settings.SHOPIFY_API_SECRET = project._DEMO_WEBHOOK_SECRET
+    ShopFactory(domain="demo-store.myshopify.com")
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    block = re.search(
+        r"```sh\n\s*(DEBUG=true \.venv/bin/python manage\.py backorders_send_webhook.*?)```", readme, re.S
+    )
+    assert block, "the README's backorders_send_webhook example"
+    words = shlex.split(block.group(1).replace("\\\n", " "))
+    env = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    while "=" in words[0]:
+        key, value = words.pop(0).split("=", 1)
+        env[key] = value
+    assert words[0] == ".venv/bin/python"
+    words[0] = sys.executable
+    words = [word.replace("http://127.0.0.1:8000", live_server.url) for word in words]
+    env["DATABASE_URL"] = (
+        f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"  # the command's own side knows no shop
+    )
+
+    result = subprocess.run(words, cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("200 OK")
+    assert Product.objects.get().title == "Ceramic Mug"

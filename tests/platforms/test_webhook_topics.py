@@ -393,6 +393,31 @@ def test_an_inventory_level_before_its_product_is_applied_when_the_product_arriv
     assert not PendingInventory.objects.exists()
 
 
+def test_an_early_level_whose_location_is_still_unknown_waits_for_the_sweeper_which_applies_it(deliver):
+    """Applying kept facts never creates a location (its caller holds variant locks, and
+    locations come first in the lock order): a fact whose location was not prepared stays kept
+    until the sweeper, which creates the location before it locks anything."""
+    from backorders.models import Location
+    from backorders.services.audit import Actor
+    from backorders.services.webhooks import pending_inventory_apply, pending_inventory_sweep
+
+    deliver("products/create", "products_create")
+    PendingInventory.objects.create(
+        shop=variant(BLUE).shop, inventory_item_id=ITEM_BLUE, location_platform_id=LOCATION, available=4
+    )
+
+    applied = pending_inventory_apply(
+        shop=variant(BLUE).shop, inventory_item_ids=[ITEM_BLUE], actor=Actor.system()
+    )
+    assert applied == 0 and PendingInventory.objects.count() == 1
+    assert not Location.objects.filter(platform_id=LOCATION).exists()
+
+    assert pending_inventory_sweep() == 1
+    assert variant(BLUE).available == 4
+    assert Location.objects.filter(platform_id=LOCATION).count() == 1
+    assert not PendingInventory.objects.exists()
+
+
 def test_of_two_early_levels_for_one_item_the_newer_one_is_kept(deliver):
     deliver("inventory_levels/update", "inventory_levels_update")
     deliver(

@@ -1,6 +1,8 @@
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from backorders.models import InventoryLevel, Product, Shop, Variant
@@ -94,3 +96,29 @@ def test_shop_domain_suffix_setting_is_enforced(db, settings):
         shop_upsert(domain="shop.example.com", name="X", owner_email="o@example.com")
     shop, created = shop_upsert(domain="shop.myshopify.com", name="X", owner_email="o@example.com")
     assert created and not Shop.objects.filter(domain="shop.example.com").exists()
+
+
+@pytest.mark.parametrize(
+    ("zone", "today_there"),
+    [
+        ("UTC", date(2027, 3, 1)),
+        ("Pacific/Kiritimati", date(2027, 3, 2)),
+        ("Pacific/Pago_Pago", date(2027, 2, 28)),
+    ],
+)
+def test_a_restock_date_is_refused_only_before_today_in_the_shops_time_zone(
+    shop, make_variant, zone, today_there
+):
+    from backorders.services.catalog import PolicyRefused, variant_set_policy
+
+    shop.timezone = zone
+    shop.save()
+    variant = make_variant()
+    with time_machine.travel(datetime(2027, 3, 1, 10, 30, tzinfo=UTC), tick=False):
+        with pytest.raises(PolicyRefused, match=f"today is {today_there.isoformat()}"):
+            variant_set_policy(
+                variant=variant, restock_date=today_there - timedelta(days=1), actor=Actor.admin("o")
+            )
+        variant = variant_set_policy(variant=variant, restock_date=today_there, actor=Actor.admin("o"))
+    variant.refresh_from_db()
+    assert variant.restock_date == today_there

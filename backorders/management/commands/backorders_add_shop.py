@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backorders.models.shops import language_choices
 from backorders.services.catalog import shop_connect
 
 # Model field -> how the user typed it, so that errors name the option to fix.
@@ -44,7 +45,9 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "--language", help="Language code of customer emails, e.g. en or de (default: en)."
+            "--language",
+            help="Language of customer emails: one of the languages the app ships, "
+            f"{_language_codes()} (default: en).",
         )
         parser.add_argument(
             "--timezone", help="The shop's time zone for ETAs, e.g. Europe/Berlin (default: UTC)."
@@ -84,5 +87,11 @@ def _describe(exc: ValidationError, domain: str) -> str:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
     for field, messages in errors.items():
         label = OPTION_OF_FIELD.get(field, field)
+        if field == "language":
+            messages = [*messages, f"Choose one of: {_language_codes()}."]
         lines.extend(f"  {label}: {message}" if label else f"  {message}" for message in messages)
     return "\n".join(lines)
+
+
+def _language_codes() -> str:
+    return ", ".join(code for code, _name in language_choices())

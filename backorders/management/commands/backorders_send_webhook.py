@@ -18,13 +18,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
 from backorders.models import Shop
-from backorders.platforms.shopify.verification import webhook_signature
+from backorders.platforms.shopify.verification import app_secrets, webhook_signature
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -69,7 +68,7 @@ class Command(BaseCommand):
         except ValueError:
             self.stderr.write(f"Warning: {path} is not valid JSON; sending it anyway (expect a 400).")
         domain = options["shop"].strip().lower()
-        secret = options["secret"] or self._stored_secret(domain) or settings.SHOPIFY_API_SECRET
+        secret = options["secret"] or self._stored_secret(domain) or app_secrets()[0]
         if not secret:
             raise CommandError("No secret to sign with: pass --secret or set SHOPIFY_API_SECRET.")
         webhook_id = options["webhook_id"] or str(uuid.uuid4())

@@ -38,7 +38,11 @@ from backorders.services.privacy import (
     shop_redact,
 )
 from backorders.services.stock import stock_set_available
-from backorders.services.webhooks import pending_inventory_apply, pending_inventory_record
+from backorders.services.webhooks import (
+    pending_inventory_apply,
+    pending_inventory_locations_prepare,
+    pending_inventory_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +85,11 @@ Handler = Callable[[Context, dict[str, Any]], None]
 def products_upsert(ctx: Context, payload: dict[str, Any]) -> None:
     """``products/create``, ``products/update``: upsert, then apply inventory that came first."""
     data = payloads.product_data(payload, fallback_updated_at=ctx.triggered_at)
+    item_ids = [v.inventory_item_id for v in data.variants if v.inventory_item_id is not None]
+    # Locations before variants (the house lock order, services/locking.py).
+    pending_inventory_locations_prepare(shop=ctx.shop, inventory_item_ids=item_ids)
     product_upsert(shop=ctx.shop, data=data)
-    pending_inventory_apply(
-        shop=ctx.shop,
-        inventory_item_ids=[v.inventory_item_id for v in data.variants if v.inventory_item_id is not None],
-        actor=ctx.actor,
-    )
+    pending_inventory_apply(shop=ctx.shop, inventory_item_ids=item_ids, actor=ctx.actor)
 
 
 def products_delete(ctx: Context, payload: dict[str, Any]) -> None:

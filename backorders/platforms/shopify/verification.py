@@ -38,6 +38,16 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+def app_secrets() -> tuple[str, str]:
+    """The app's current and previous client secret (``SHOPIFY_API_SECRET``,
+    ``SHOPIFY_API_SECRET_PREVIOUS``), each ``""`` when the host project does not set it: the only
+    reader of these settings, so that a project without them gets a clear refusal, never a 500."""
+    return (
+        getattr(settings, "SHOPIFY_API_SECRET", "") or "",
+        getattr(settings, "SHOPIFY_API_SECRET_PREVIOUS", "") or "",
+    )
+
+
 def webhook_secrets(*, shop_secret: str = "") -> list[str]:
     """The secrets that may have signed a shop's webhooks: the shop's own when it has one (a custom
     app), else the app's current and previous secret (the platform keeps signing with the old one
@@ -45,8 +55,7 @@ def webhook_secrets(*, shop_secret: str = "") -> list[str]:
     nothing."""
     if shop_secret:
         return [shop_secret]
-    candidates = [settings.SHOPIFY_API_SECRET, getattr(settings, "SHOPIFY_API_SECRET_PREVIOUS", "")]
-    return [secret for secret in candidates if secret]
+    return [secret for secret in app_secrets() if secret]
 
 
 def webhook_signature_valid(*, body: bytes, signature: str, secrets: Iterable[str]) -> bool:

@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 REQUIRED_HEADERS = ("Topic", "Hmac-Sha256", "Shop-Domain", "API-Version", "Webhook-Id")
 UNKNOWN_SHOP = "No shop with this domain is connected."
 BAD_SIGNATURE = "The signature does not verify."
+NO_SECRET = (
+    "No webhook secret is configured, so no signature can be verified: set SHOPIFY_API_SECRET "
+    "(the app's client secret) in the server's settings, or give the shop its own webhook secret "
+    "(manage.py backorders_add_shop DOMAIN --secret ...)."
+)
 NOT_AN_OBJECT = "The body is not a JSON object."
 
 
@@ -126,7 +131,7 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
                 logger.error(
                     "no webhook secret configured: set SHOPIFY_API_SECRET or the shop's webhook secret"
                 )
-                return _refuse(401, "no_secret", BAD_SIGNATURE, shop_domain=domain, topic=topic)
+                return _refuse(401, "no_secret", NO_SECRET, shop_domain=domain, topic=topic)
             if not shop.webhook_secret or not webhook_signature_valid(
                 body=body, signature=signature, secrets=[shop.webhook_secret]
             ):

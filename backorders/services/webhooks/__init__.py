@@ -27,6 +27,7 @@ The life of a delivery row (``WebhookDelivery.status``)::
 
 from backorders.services.webhooks.pending import (
     pending_inventory_apply,
+    pending_inventory_locations_prepare,
     pending_inventory_record,
     pending_inventory_sweep,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "DeliveryRetry",
     "ShopCredentials",
     "pending_inventory_apply",
+    "pending_inventory_locations_prepare",
     "pending_inventory_record",
     "pending_inventory_sweep",
     "shop_credentials",

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from backorders.models import PendingInventory, Shop, Variant
+from backorders.models import Location, PendingInventory, Shop, Variant
 from backorders.services.audit import Actor
 
 
@@ -41,11 +41,40 @@ def pending_inventory_record(
 
 
 @transaction.atomic
+def pending_inventory_locations_prepare(*, shop: Shop, inventory_item_ids: list[int]) -> int:
+    """Create (or take over) the locations that the kept facts about these items name, before
+    any variant is locked: locations come first in the house lock order (``services.locking``),
+    since a stock update creates its location before locking its variant. Call it before
+    ``product_upsert`` when ``pending_inventory_apply`` follows. Returns the number of locations."""
+    from backorders.services.catalog import location_get_or_create
+
+    if not inventory_item_ids:
+        return 0
+    platform_ids = sorted(
+        {
+            platform_id
+            for platform_id in PendingInventory.objects.filter(
+                shop=shop, inventory_item_id__in=inventory_item_ids
+            ).values_list("location_platform_id", flat=True)
+            if platform_id is not None
+        }
+    )
+    for platform_id in platform_ids:
+        location_get_or_create(shop=shop, platform_id=platform_id)
+    return len(platform_ids)
+
+
+@transaction.atomic
 def pending_inventory_apply(*, shop: Shop, inventory_item_ids: list[int], actor: Actor) -> int:
     """Apply, then delete, the kept facts about these inventory items now that their variants
     exist: ``tracked`` first, then each location's level (``stock_set_available`` ignores a level
-    older than the one stored, and allocates on a rise). Returns the number of facts applied."""
-    from backorders.services.catalog import location_get_or_create, variant_set_tracked
+    older than the one stored, and allocates on a rise). Returns the number of facts applied.
+
+    The caller may hold the variants' locks (``product_upsert`` took them), so no location is
+    created here: ``pending_inventory_locations_prepare`` did that first. A fact whose location
+    is still unknown (it arrived in between) stays kept for the sweeper, which prepares first.
+    """
+    from backorders.services.catalog import variant_set_tracked
     from backorders.services.stock import stock_set_available
 
     if not inventory_item_ids:
@@ -61,6 +90,12 @@ def pending_inventory_apply(*, shop: Shop, inventory_item_ids: list[int], actor:
         v.inventory_item_id: v
         for v in Variant.objects.filter(shop=shop, inventory_item_id__in={f.inventory_item_id for f in facts})
     }
+    locations = {
+        location.platform_id: location
+        for location in Location.objects.filter(
+            shop=shop, platform_id__in={f.location_platform_id for f in facts if f.location_platform_id}
+        )
+    }
     applied = []
     for fact in sorted(facts, key=lambda f: f.location_platform_id is not None):
         variant = variants.get(fact.inventory_item_id)
@@ -70,7 +105,9 @@ def pending_inventory_apply(*, shop: Shop, inventory_item_ids: list[int], actor:
             if fact.tracked is not None:
                 variant_set_tracked(variant=variant, tracked=fact.tracked, actor=actor)
         elif fact.available is not None:
-            location = location_get_or_create(shop=shop, platform_id=fact.location_platform_id)
+            location = locations.get(fact.location_platform_id)
+            if location is None:
+                continue
             stock_set_available(
                 variant=variant,
                 available=fact.available,
@@ -100,6 +137,7 @@ def pending_inventory_sweep() -> int:
     for shop_id, item_id in item_ids:
         by_shop.setdefault(shop_id, []).append(item_id)
     for shop in Shop.objects.filter(pk__in=by_shop):
+        pending_inventory_locations_prepare(shop=shop, inventory_item_ids=by_shop[shop.pk])
         applied += pending_inventory_apply(
             shop=shop, inventory_item_ids=by_shop[shop.pk], actor=Actor.system("webhook sweeper")
         )
