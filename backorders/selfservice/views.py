@@ -30,9 +30,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backorders import csp
 from backorders.models import Backorder, Event, Order, Suppression
-from backorders.selfservice import tokens
 from backorders.services.audit import Actor
-from backorders.services.notifications import notification_language, order_link_send
+from backorders.services.notifications import links, notification_language, order_link_send
 
 
 def _private(view: Any) -> Any:
@@ -59,7 +58,7 @@ def _private(view: Any) -> Any:
 
 def _bad_link(request: HttpRequest, token: str) -> HttpResponse:
     """The page for a link that does not open: expired (offer a fresh one) or invalid."""
-    order = tokens.expired_order(token)
+    order = links.expired_order(token)
     if order is not None:
         with translation.override(notification_language(order=order, shop=order.shop)):
             return render(
@@ -104,8 +103,8 @@ def _lines(order: Order) -> list[Backorder]:
 def order_page(request: HttpRequest, token: str) -> HttpResponse:
     """One order's backorders, for the customer holding its link."""
     try:
-        order = tokens.order_from_token(token)
-    except (tokens.LinkExpired, tokens.LinkInvalid):
+        order = links.order_from_token(token)
+    except (links.LinkExpired, links.LinkInvalid):
         return _bad_link(request, token)
     notice = request.GET.get("notice", "")
     with translation.override(notification_language(order=order, shop=order.shop)):
@@ -129,8 +128,8 @@ def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpRes
     from backorders.services.lifecycle import BackorderStateError, backorder_cancel
 
     try:
-        order = tokens.order_from_token(token)
-    except (tokens.LinkExpired, tokens.LinkInvalid):
+        order = links.order_from_token(token)
+    except (links.LinkExpired, links.LinkInvalid):
         return _bad_link(request, token)
     backorder = (
         Backorder.objects.select_related("variant__product", "line")
@@ -177,11 +176,11 @@ def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpRes
 @require_POST
 def order_link_renew(request: HttpRequest, token: str) -> HttpResponse:
     """Email a fresh link for an expired one, to the order's own address only."""
-    order = tokens.expired_order(token)
+    order = links.expired_order(token)
     if order is None:
         try:
-            order = tokens.order_from_token(token)  # still valid: nothing to renew, but say so kindly
-        except (tokens.LinkExpired, tokens.LinkInvalid):
+            order = links.order_from_token(token)  # still valid: nothing to renew, but say so kindly
+        except (links.LinkExpired, links.LinkInvalid):
             return render(request, "backorders/selfservice/invalid.html", {}, status=404)
     order_link_send(order=order)
     with translation.override(notification_language(order=order, shop=order.shop)):
@@ -196,8 +195,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     from backorders.services.outbox import suppression_add
 
     try:
-        shop, email = tokens.unsubscribe_from_token(token)
-    except tokens.LinkInvalid:
+        shop, email = links.unsubscribe_from_token(token)
+    except links.LinkInvalid:
         return render(request, "backorders/selfservice/invalid.html", {}, status=404)
     with translation.override(notification_language(order=None, shop=shop)):
         if request.method == "POST":

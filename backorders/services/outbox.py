@@ -43,8 +43,7 @@ from django.utils import timezone
 from backorders import mail
 from backorders.conf import get_setting
 from backorders.models import Backorder, Notification, NotificationItem, Shop, Suppression
-from backorders.selfservice import tokens
-from backorders.services.notifications import notifications_enqueue
+from backorders.services.notifications import links, notifications_enqueue
 from backorders.services.notifications.planning import eta_summary_apply, iso_date
 
 logger = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def _parse_dates(item: dict[str, Any]) -> dict[str, Any]:
 
 def _admin_url(name: str = "admin:index", query: str = "") -> str:
     try:
-        return tokens.site_url() + reverse(name) + query
+        return links.site_url() + reverse(name) + query
     except NoReverseMatch:
         return ""
 
@@ -102,11 +101,11 @@ def notification_context(notification: Notification) -> dict[str, Any]:
     if notification.kind in Notification.Kind.to_owner():
         context["admin_url"] = _admin_url("admin:backorders_cancellation_changelist", "?settled=no")
     elif notification.order_id is not None:  # the customer's own key: never in an owner's email
-        context["self_service_url"] = tokens.order_url_for(
+        context["self_service_url"] = links.order_url_for(
             shop_id=notification.shop_id, order_id=notification.order_id
         )
     if notification.kind in Notification.Kind.optional():
-        context["unsubscribe_url"] = tokens.unsubscribe_url(notification.shop, notification.recipient)
+        context["unsubscribe_url"] = links.unsubscribe_url(notification.shop, notification.recipient)
     if notification.kind == Notification.Kind.DIGEST:
         context["admin_url"] = _admin_url()
     return context
@@ -257,7 +256,7 @@ def _deliver(notification: Notification) -> str:
     headers = {}
     if notification.kind in Notification.Kind.optional():
         headers = {
-            "List-Unsubscribe": f"<{tokens.unsubscribe_url(notification.shop, notification.recipient)}>",
+            "List-Unsubscribe": f"<{links.unsubscribe_url(notification.shop, notification.recipient)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
     if notification.kind in Notification.Kind.to_owner():  # the owner's reply goes to the customer

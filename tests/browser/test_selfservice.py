@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from backorders.csp import HEADER
 from backorders.models import Backorder, Notification, Suppression
-from backorders.selfservice import tokens
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import Tracking, backorder_fulfill
+from backorders.services.notifications import links
 from tests.browser.conftest import link_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,7 +70,7 @@ def test_a_customer_opens_the_link_in_their_email_and_cancels_a_waiting_item(pag
 
 def test_yes_clicked_in_a_second_tab_after_the_first_cancels_nothing_twice(page, site, mug, place):
     order = place({mug: 1}, accepted=True)
-    confirm = f"/backorders/order/{tokens.order_token(order)}/cancel/{order.backorders.get().pk}/"
+    confirm = f"/backorders/order/{links.order_token(order)}/cancel/{order.backorders.get().pk}/"
     page.goto(confirm)
     other_tab = page.context.new_page()
     other_tab.goto(confirm)
@@ -97,7 +97,7 @@ def test_what_chromium_sends_with_each_referrer_policy(page, site, mug, place, p
     """Why ``same-origin``: the confirmation page is served with ``policy`` instead of ours,
     and the form's POST shows the Origin Chromium sends and how Django's CSRF check answers."""
     order = place({mug: 1}, accepted=True)
-    confirm = f"/backorders/order/{tokens.order_token(order)}/cancel/{order.backorders.get().pk}/"
+    confirm = f"/backorders/order/{links.order_token(order)}/cancel/{order.backorders.get().pk}/"
 
     def serve_with_policy(route):
         if route.request.method != "GET":
@@ -120,7 +120,9 @@ def test_what_chromium_sends_with_each_referrer_policy(page, site, mug, place, p
 def test_an_expired_link_offers_a_fresh_one_which_is_emailed_and_opens_the_order(page, site, mug, place):
     order = place({mug: 1}, accepted=True)
     with time_machine.travel(timezone.now() - timedelta(days=181)):
-        expired = tokens.order_url(order)  # signed 181 days ago: past SELF_SERVICE_LINK_MAX_AGE
+        expired = links.order_url_for(
+            shop_id=order.shop_id, order_id=order.pk
+        )  # signed 181 days ago: past SELF_SERVICE_LINK_MAX_AGE
     mail.outbox.clear()
 
     response = page.goto(expired)
@@ -144,7 +146,7 @@ def test_an_expired_link_offers_a_fresh_one_which_is_emailed_and_opens_the_order
 
 
 def test_a_customer_unsubscribes_with_the_button_on_the_unsubscribe_page(page, site, shop):
-    page.goto(tokens.unsubscribe_url(shop, "Ada@Example.com"))
+    page.goto(links.unsubscribe_url(shop, "Ada@Example.com"))
     assert page.get_by_role("heading", level=1).inner_text() == "Unsubscribe from follow-up emails?"
     assert not Suppression.objects.exists()  # opening the page unsubscribes nobody
     screenshot(page, "selfservice-unsubscribe")
@@ -173,12 +175,12 @@ def test_no_referer_carries_the_customers_key_to_another_site(page, site, mug, p
         route.fulfill(status=200, content_type="text/html", body="<p>Parcel on its way</p>")
 
     page.context.route("https://carrier.example/**", carrier)  # no request leaves this machine
-    page.goto(tokens.order_url(order))
+    page.goto(links.order_url_for(shop_id=order.shop_id, order_id=order.pk))
     page.get_by_role("link", name="1Z999").click()
     page.wait_for_url("https://carrier.example/track?n=1Z999")
     # A link without rel="noreferrer" (one a future template might add) still sends nothing:
     # the page's Referrer-Policy stops it.
-    page.goto(tokens.order_url(order))
+    page.goto(links.order_url_for(shop_id=order.shop_id, order_id=order.pk))
     page.evaluate(
         """() => { const a = document.createElement('a'); a.href = 'https://carrier.example/other';
                    document.body.appendChild(a); a.click(); }"""
@@ -204,7 +206,7 @@ def test_hostile_values_from_a_payload_show_as_text_and_run_nothing(page, site, 
         tracking_company=hostile, tracking_number=hostile, tracking_url="javascript:alert(document.domain)"
     )
 
-    page.goto(tokens.order_url(order))
+    page.goto(links.order_url_for(shop_id=order.shop_id, order_id=order.pk))
     text = page.inner_text("main")
     assert f"Mug {hostile}" in text and f"Shop {hostile}" in text  # shown, as text
     assert page.locator("main script, main img, main [onerror]").count() == 0
@@ -234,7 +236,7 @@ def test_the_policy_stops_a_script_that_reached_the_page_anyway(page, site, mug,
 
     page.route("**/backorders/order/**", inject)
     with page.expect_console_message(refused):  # the inline script is refused while parsing
-        page.goto(tokens.order_url(order))
+        page.goto(links.order_url_for(shop_id=order.shop_id, order_id=order.pk))
     with page.expect_console_message(refused):  # and so is the javascript: link
         page.click("#js")
     assert [p for p in page.problems if not p.startswith("CSP")] == []  # no alert ran, no error

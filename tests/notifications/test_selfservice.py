@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backorders.models import Backorder, Event, Notification, Suppression
-from backorders.selfservice import tokens
 from backorders.services.audit import Actor
 from backorders.services.catalog import variant_set_policy
+from backorders.services.notifications import links
 from backorders.services.stock import stock_set_available
 from tests.conftest import fresh
 from tests.notifications.conftest import HttpsClient
@@ -23,11 +23,11 @@ OWNER = Actor.admin("owner")
 
 
 def page_url(order) -> str:
-    return reverse("backorders:selfservice_order", args=[tokens.order_token(order)])
+    return reverse("backorders:selfservice_order", args=[links.order_token(order)])
 
 
 def cancel_url(order, backorder) -> str:
-    return reverse("backorders:selfservice_cancel", args=[tokens.order_token(order), backorder.pk])
+    return reverse("backorders:selfservice_cancel", args=[links.order_token(order), backorder.pk])
 
 
 def text(response) -> str:
@@ -90,7 +90,7 @@ def test_queue_position_counts_only_waiting_customers_earlier_in_the_queue(varia
 
 def test_a_tampered_link_shows_a_clear_page_and_no_order_data(variant, place, browser):
     order = place({variant: 1}, accepted=True)
-    token = tokens.order_token(order)
+    token = links.order_token(order)
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     response = browser.get(reverse("backorders:selfservice_order", args=[tampered]))
     assert response.status_code == 404
@@ -101,7 +101,7 @@ def test_a_tampered_link_shows_a_clear_page_and_no_order_data(variant, place, br
 def test_a_link_signed_for_another_purpose_or_naming_another_order_is_refused(shop, variant, place, browser):
     order = place({variant: 1}, accepted=True)
     other = place({variant: 1}, accepted=True)
-    unsubscribe = tokens.unsubscribe_token(shop, order.email)  # authentic, but not an order link
+    unsubscribe = links.unsubscribe_token(shop, order.email)  # authentic, but not an order link
     response = browser.get(reverse("backorders:selfservice_order", args=[unsubscribe]))
     assert response.status_code == 404
     forged = signing.dumps([shop.pk, other.pk], salt="another salt", compress=True)
@@ -235,7 +235,7 @@ def test_two_simultaneous_cancel_clicks_cancel_once_and_email_once(variant, plac
 
 
 def test_unsubscribe_page_asks_first_then_unsubscribes_from_optional_emails_only(shop, browser):
-    url = reverse("backorders:unsubscribe", args=[tokens.unsubscribe_token(shop, "Ada@Example.com")])
+    url = reverse("backorders:unsubscribe", args=[links.unsubscribe_token(shop, "Ada@Example.com")])
     page = browser.get(url)
     assert page.status_code == 200 and "ada@example.com" in text(page)
     assert not Suppression.objects.exists()  # a link scanner's GET unsubscribes nobody

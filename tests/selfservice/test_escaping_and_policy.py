@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from backorders import csp
 from backorders.models import Backorder
-from backorders.selfservice import tokens
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import backorder_fulfill
+from backorders.services.notifications import links
 from backorders.services.stock import stock_set_available
 from tests.hostile import ATTRIBUTE, GOOD_URL, HOSTILE, MARKUP, QUOTES, SCRIPT_URLS, inert_html
 
@@ -67,7 +67,7 @@ def set_tracking(order, url: str) -> None:
 
 
 def page_url(order) -> str:
-    return reverse("backorders:selfservice_order", args=[tokens.order_token(order)])
+    return reverse("backorders:selfservice_order", args=[links.order_token(order)])
 
 
 def assert_private(response) -> None:
@@ -106,7 +106,7 @@ def test_a_tracking_url_that_is_not_http_is_not_a_link_on_the_order_page(client,
 def test_the_confirmation_page_shows_hostile_values_as_text(client, hostile_order):
     waiting = hostile_order.backorders.get(status=Backorder.Status.WAITING)
     response = client.get(
-        reverse("backorders:selfservice_cancel", args=[tokens.order_token(hostile_order), waiting.pk])
+        reverse("backorders:selfservice_cancel", args=[links.order_token(hostile_order), waiting.pk])
     )
     assert response.status_code == 200
     assert_private(response)
@@ -116,11 +116,11 @@ def test_the_confirmation_page_shows_hostile_values_as_text(client, hostile_orde
 
 
 def test_every_self_service_page_and_redirect_carries_the_strict_policy(client, shop, hostile_order):
-    token = tokens.order_token(hostile_order)
+    token = links.order_token(hostile_order)
     waiting = hostile_order.backorders.get(status=Backorder.Status.WAITING)
     with time_machine.travel(timezone.now() - timedelta(days=181)):
-        expired = tokens.order_token(hostile_order)
-    unsubscribe = reverse("backorders:unsubscribe", args=[tokens.unsubscribe_token(shop, "a@example.com")])
+        expired = links.order_token(hostile_order)
+    unsubscribe = reverse("backorders:unsubscribe", args=[links.unsubscribe_token(shop, "a@example.com")])
     cancel = reverse("backorders:selfservice_cancel", args=[token, waiting.pk])
     pages = {
         "order": (client.get(page_url(hostile_order)), 200),
@@ -143,11 +143,11 @@ def test_every_self_service_page_and_redirect_carries_the_strict_policy(client, 
 
 def test_the_expired_and_unsubscribe_pages_show_a_hostile_shop_name_as_text(client, shop, hostile_order):
     with time_machine.travel(timezone.now() - timedelta(days=181)):
-        expired = tokens.order_token(hostile_order)
+        expired = links.order_token(hostile_order)
     email = f"{QUOTES}@example.com"
     for url in (
         reverse("backorders:selfservice_order", args=[expired]),
-        reverse("backorders:unsubscribe", args=[tokens.unsubscribe_token(shop, email)]),
+        reverse("backorders:unsubscribe", args=[links.unsubscribe_token(shop, email)]),
     ):
         html = client.get(url).content.decode()
         _, visible = inert_html(html)

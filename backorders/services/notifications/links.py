@@ -1,4 +1,7 @@
-"""Signed links: one order's self-service page, and one address's unsubscribe.
+"""Signed links in emails: one order's self-service page, and one address's unsubscribe.
+
+A core concern (the outbox puts them in every message; the self-service views read them), so
+they live here, below every entry point.
 
 Links are ``django.core.signing`` values (HMAC with ``SECRET_KEY``; ``SECRET_KEY_FALLBACKS``
 keeps old links working through a key rotation), each with its own salt so that a token of one
@@ -43,11 +46,6 @@ def order_token(order: Order) -> str:
 
 def _order_token(shop_id: int, order_id: int) -> str:
     return signing.dumps([shop_id, order_id], salt=ORDER_SALT, compress=True)
-
-
-def order_url(order: Order) -> str:
-    """The absolute self-service link of ``order`` (valid for SELF_SERVICE_LINK_MAX_AGE)."""
-    return order_url_for(shop_id=order.shop_id, order_id=order.pk)
 
 
 def order_url_for(*, shop_id: int, order_id: int) -> str:
