@@ -18,7 +18,7 @@ from backorders.models import (
     Shop,
     Variant,
 )
-from backorders.services.policy import AvailabilityState, availability_state
+from backorders.selectors.availability import AvailabilityState, availability_state
 
 pytestmark = pytest.mark.django_db
 

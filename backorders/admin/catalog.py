@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
 from backorders.models import InventoryLevel, Location, Product, Variant
+from backorders.selectors.availability import availability_state, eta_estimate, policy_resolve
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
     POLICY_FIELDS,
@@ -24,8 +25,6 @@ from backorders.services.catalog import (
     product_set_policy,
     variant_set_policy,
 )
-from backorders.services.eta import eta_estimate
-from backorders.services.policy import availability_state, policy_resolve
 
 COUNTER_FIELDS = ("available", "units_waiting", "units_allocated")
 

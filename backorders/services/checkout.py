@@ -1,4 +1,5 @@
-"""The checkout hook: quoting a cart line and recording an order (life cycle step 1).
+"""The checkout hook: recording an order (life cycle step 1; the quote of a cart line is
+``selectors.availability.availability_quote``, which applies the same rule).
 
 Two kinds of caller record orders:
 
@@ -23,19 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Order, OrderLine, Shop, Variant
+from backorders.selectors.availability import Policy, eta_estimate, policy_resolve, refusal_reason
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
-from backorders.services.eta import Eta, eta_estimate
 from backorders.services.lifecycle import backorder_cancel_locked, backorder_reduce_locked
 from backorders.services.locking import retrying_atomic, variants_lock
-from backorders.services.policy import (
-    AvailabilityState,
-    Policy,
-    availability_state,
-    backorder_room,
-    free_stock,
-    policy_resolve,
-)
 from backorders.services.stock import stock_adjust, stock_allocate
 
 
@@ -53,18 +46,6 @@ class InvalidOrder(ValueError):
 
 
 @dataclass(frozen=True)
-class Quote:
-    """What a customer asking for ``quantity`` units would get now."""
-
-    from_stock: int
-    backordered: int
-    allowed: bool
-    reason: str
-    eta: Eta
-    state: AvailabilityState
-
-
-@dataclass(frozen=True)
 class LineInput:
     """One order line as the caller knows it. ``variant_id`` is our Variant pk (None: custom item)."""
 
@@ -74,55 +55,6 @@ class LineInput:
     title: str = ""
     sku: str = ""
     unit_price: Decimal | None = None
-
-
-def _refusal(policy: Policy, variant: Variant, short: int) -> str:
-    """Why ``short`` more units may not wait for ``variant`` ("" when they may)."""
-    if short <= 0:
-        return ""
-    if policy.discontinued:
-        return _("%(item)s is discontinued; only %(n)d left in stock.") % {
-            "item": variant,
-            "n": free_stock(variant),
-        }
-    if not policy.tracked:
-        return ""
-    if not policy.backorderable:
-        return _("Only %(n)d of %(item)s in stock, and it cannot be backordered.") % {
-            "n": free_stock(variant),
-            "item": variant,
-        }
-    room = backorder_room(variant, policy)
-    if room is not None and short > room:
-        return _("Only %(room)d more of %(item)s can be backordered (asked: %(short)d).") % {
-            "room": room,
-            "item": variant,
-            "short": short,
-        }
-    return ""
-
-
-def availability_quote(*, variant: Variant, quantity: int) -> Quote:
-    """Quote ``quantity`` units of ``variant``: read-only, two cheap reads at most.
-
-    Expects ``variant`` with ``product`` and ``shop`` loaded. The ETA is the one the customer would
-    get at the back of the current queue.
-    """
-    if quantity < 1:
-        raise InvalidOrder(_("Quantity must be at least 1."))
-    policy = policy_resolve(variant)
-    state = availability_state(variant, policy)
-    if not policy.tracked:
-        return Quote(quantity, 0, True, "", Eta.unknown(), state)
-    from_stock = min(quantity, free_stock(variant))
-    short = quantity - from_stock
-    reason = _refusal(policy, variant, short)
-    eta = (
-        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
-        if short
-        else Eta.unknown()
-    )
-    return Quote(from_stock, short, not reason, reason, eta, state)
 
 
 @retrying_atomic
@@ -299,7 +231,7 @@ def _lines_commit(
             short = quantity - min(quantity, max(available, 0))
             if short:
                 variant.available = available  # the policy judges the state before this line
-                reason = _refusal(policy, variant, short)
+                reason = refusal_reason(policy, variant, short)
                 if reason and not accepted:
                     raise BackorderRefused(reason, line_id=line.platform_id)
                 backorder, is_new = _line_backorder(order, line, variant, policy, short, reason)

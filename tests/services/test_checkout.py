@@ -1,7 +1,8 @@
 import pytest
 
 from backorders.models import Backorder, BackorderMode, Event
-from backorders.services.checkout import BackorderRefused, availability_quote
+from backorders.selectors.availability import availability_quote
+from backorders.services.checkout import BackorderRefused
 from tests.conftest import fresh
 
 

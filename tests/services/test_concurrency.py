@@ -41,13 +41,13 @@ def run_in_threads(count, work):
 @pytest.fixture
 def slow_critical_section(monkeypatch):
     """Sleep inside the locked section, so that a missing lock would show as an oversell."""
-    original = checkout._refusal
+    original = checkout.refusal_reason
 
     def slow(*args, **kwargs):
         time.sleep(0.005)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(checkout, "_refusal", slow)
+    monkeypatch.setattr(checkout, "refusal_reason", slow)
 
 
 def buy(shop, variants, order_id, minute=0):

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from backorders.models import BackorderMode, Product
-from backorders.services.policy import AvailabilityState, availability_state, policy_resolve
+from backorders.selectors.availability import AvailabilityState, availability_state, policy_resolve
 
 
 def test_variant_overrides_product_overrides_shop(shop, make_variant):

@@ -1,4 +1,6 @@
-"""The backorder policy of a variant and the one function that decides its availability state.
+"""What a variant offers a customer now: its policy, its state, the ETA of its next unit, a quote.
+
+Reads only (selectors): the storefront, the admin, the checkout and the services ask here.
 
 Resolution order, field by field: variant override > product override > shop default. For the
 mode, the platform's own inventory policy sits between the owner's overrides and the shop
@@ -7,14 +9,17 @@ owner overrode it, one it does not (``deny``) is not.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from backorders.conf import get_setting
 from backorders.models import BackorderMode, Product, Variant
+from backorders.models.orders import EtaSource
 
 
 class AvailabilityState(models.TextChoices):
@@ -121,3 +126,107 @@ def availability_state(variant: Variant, policy: Policy | None = None) -> Availa
     if backorder_room(variant, policy) != 0:
         return AvailabilityState.BACKORDER
     return AvailabilityState.OUT_OF_STOCK
+
+
+# --- ETAs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eta:
+    date: date | None
+    source: str  # an EtaSource value
+
+    @classmethod
+    def unknown(cls) -> "Eta":
+        return cls(None, EtaSource.UNKNOWN)
+
+
+def shop_today(variant: Variant) -> date:
+    """Today in the shop's time zone (an ETA is a date where the shop is)."""
+    return timezone.localdate(timezone=variant.shop.zoneinfo)
+
+
+def eta_estimate(*, variant: Variant, units_ahead: int = 0, policy: Policy | None = None) -> Eta:
+    """The ETA of a unit with ``units_ahead`` waiting units before it in ``variant``'s queue.
+
+    Manual restock date + handling days if the owner set one (never in the past: a passed date
+    means "any day now", so today + handling days); else today + restock lead time + handling
+    days when a lead time is configured; else unknown. Purchase orders will slot in here as a
+    further source (the n-th waiting unit covered by the n-th incoming unit) without changing
+    its callers, which is why it takes the queue position.
+    """
+    policy = policy or policy_resolve(variant)
+    today = shop_today(variant)
+    handling = timedelta(days=policy.handling_days)
+    if policy.restock_date is not None:
+        return Eta(max(policy.restock_date, today) + handling, EtaSource.MANUAL)
+    if policy.restock_lead_days is not None:
+        return Eta(today + timedelta(days=policy.restock_lead_days) + handling, EtaSource.LEAD_TIME)
+    return Eta.unknown()
+
+
+# --- The checkout quote -------------------------------------------------------------------------
+
+
+class InvalidQuantity(ValueError):
+    """A quantity a customer cannot ask for (below 1)."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a customer asking for ``quantity`` units would get now."""
+
+    from_stock: int
+    backordered: int
+    allowed: bool
+    reason: str
+    eta: Eta
+    state: AvailabilityState
+
+
+def refusal_reason(policy: Policy, variant: Variant, short: int) -> str:
+    """Why ``short`` more units may not wait for ``variant`` ("" when they may): the checkout's
+    rule, shared by the quote and by ``services.checkout.order_record``."""
+    if short <= 0:
+        return ""
+    if policy.discontinued:
+        return _t("%(item)s is discontinued; only %(n)d left in stock.") % {
+            "item": variant,
+            "n": free_stock(variant),
+        }
+    if not policy.tracked:
+        return ""
+    if not policy.backorderable:
+        return _t("Only %(n)d of %(item)s in stock, and it cannot be backordered.") % {
+            "n": free_stock(variant),
+            "item": variant,
+        }
+    room = backorder_room(variant, policy)
+    if room is not None and short > room:
+        return _t("Only %(room)d more of %(item)s can be backordered (asked: %(short)d).") % {
+            "room": room,
+            "item": variant,
+            "short": short,
+        }
+    return ""
+
+
+def availability_quote(*, variant: Variant, quantity: int) -> Quote:
+    """Quote ``quantity`` units of ``variant``: read-only, no query (expects ``variant`` with
+    ``product`` and ``shop`` loaded). The ETA is the one the customer would get at the back of
+    the current queue; what the quote allows is what ``order_record`` accepts."""
+    if quantity < 1:
+        raise InvalidQuantity(_t("Quantity must be at least 1."))
+    policy = policy_resolve(variant)
+    state = availability_state(variant, policy)
+    if not policy.tracked:
+        return Quote(quantity, 0, True, "", Eta.unknown(), state)
+    from_stock = min(quantity, free_stock(variant))
+    short = quantity - from_stock
+    reason = refusal_reason(policy, variant, short)
+    eta = (
+        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+        if short
+        else Eta.unknown()
+    )
+    return Quote(from_stock, short, not reason, reason, eta, state)
