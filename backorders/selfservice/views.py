@@ -14,12 +14,9 @@ responses are never cached, never leak it through a Referer header to another si
 no script (``csp.SELF_SERVICE``).
 """
 
-from collections import defaultdict
 from functools import wraps
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +26,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backorders import csp
-from backorders.models import Backorder, Event, Order, Suppression
+from backorders.models import Backorder, Suppression
+from backorders.selectors.queue import order_backorders_in_queue
 from backorders.services.audit import Actor
 from backorders.services.notifications import links, notification_language, order_link_send
 
@@ -70,34 +68,6 @@ def _bad_link(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "backorders/selfservice/invalid.html", {}, status=404)
 
 
-def _lines(order: Order) -> list[Backorder]:
-    """The order's backorders with their queue position ("customers ahead") in one query, and
-    their ETA histories in a second."""
-    ahead = (
-        Backorder.objects.filter(variant=OuterRef("variant"), status=Backorder.Status.WAITING)
-        .filter(
-            Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("variant")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    lines: list[Backorder] = list(
-        order.backorders.select_related("variant__product", "line")
-        .annotate(ahead=Coalesce(Subquery(ahead), 0))
-        .order_by("line_id", "pk")
-    )
-    history: dict[int, list[Event]] = defaultdict(list)
-    for event in Event.objects.filter(backorder__in=lines, kind=Event.Kind.ETA_CHANGED).order_by(
-        "created_at", "pk"
-    ):
-        history[event.backorder_id].append(event)
-    for line in lines:
-        line.eta_history = history[line.pk]  # type: ignore[attr-defined]
-    return lines
-
-
 @_private
 @require_http_methods(["GET", "HEAD"])
 def order_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -115,7 +85,7 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
                 "order": order,
                 "shop": order.shop,
                 "token": token,
-                "lines": _lines(order),
+                "lines": order_backorders_in_queue(order=order),
                 "notice": notice if notice in ("cancelled", "already", "not_waiting") else "",
             },
         )
@@ -125,7 +95,7 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpResponse:
     """GET: confirm cancelling one waiting line. POST: cancel it (once) and go back to the order."""
-    from backorders.services.lifecycle import BackorderStateError, backorder_cancel
+    from backorders.services.lifecycle import BackorderStateError, backorder_cancel, customer_cancel_refusal
 
     try:
         order = links.order_from_token(token)
@@ -140,9 +110,8 @@ def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpRes
         raise Http404("No such item in this order.")
     back = reverse("backorders:selfservice_order", args=[token])
     if request.method != "POST":
-        if backorder.status != Backorder.Status.WAITING:
-            notice = "already" if backorder.status == Backorder.Status.CANCELLED else "not_waiting"
-            return HttpResponseRedirect(f"{back}?notice={notice}")
+        if refusal := customer_cancel_refusal(backorder):
+            return HttpResponseRedirect(f"{back}?notice={refusal}")
         language = notification_language(order=order, shop=order.shop)
         with translation.override(language):
             return render(
@@ -156,19 +125,17 @@ def order_cancel(request: HttpRequest, token: str, backorder_id: int) -> HttpRes
                     "payment_text": order.shop.payment_text(language),  # the shop's words on money
                 },
             )
-    if backorder.status == Backorder.Status.CANCELLED:
-        return HttpResponseRedirect(f"{back}?notice=already")
-    if backorder.status != Backorder.Status.WAITING:
-        return HttpResponseRedirect(f"{back}?notice=not_waiting")
     try:
         backorder_cancel(
             backorder=backorder,
             actor=Actor.customer(order.email),
             reason=request.POST.get("reason", "")[:255]
             or "Cancelled by the customer on the self-service page.",
+            waiting_only=True,
         )
-    except BackorderStateError:  # a double submit: the first one cancelled it
-        return HttpResponseRedirect(f"{back}?notice=already")
+    except BackorderStateError:  # e.g. a double submit: the first one cancelled it
+        backorder.refresh_from_db(fields=["status"])
+        return HttpResponseRedirect(f"{back}?notice={customer_cancel_refusal(backorder) or 'already'}")
     return HttpResponseRedirect(f"{back}?notice=cancelled")
 
 

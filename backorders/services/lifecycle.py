@@ -83,15 +83,29 @@ def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, 
     notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
 
 
+def customer_cancel_refusal(backorder: Backorder) -> str:
+    """Why the customer may not cancel ``backorder`` on their page ("" when they may): only a
+    line still waiting for stock ("already": cancelled before; "not_waiting": it arrived, or
+    shipped, and is the shop's to handle now)."""
+    if backorder.status == Backorder.Status.WAITING:
+        return ""
+    return "already" if backorder.status == Backorder.Status.CANCELLED else "not_waiting"
+
+
 @retrying_atomic
-def backorder_cancel(*, backorder: Backorder, actor: Actor, reason: str = "") -> Backorder:
-    """Cancel a waiting or allocated backorder (customer, owner or store).
+def backorder_cancel(
+    *, backorder: Backorder, actor: Actor, reason: str = "", waiting_only: bool = False
+) -> Backorder:
+    """Cancel a waiting or allocated backorder (customer, owner or store); with ``waiting_only``
+    (the customer's page) only a waiting one (``customer_cancel_refusal``), checked under the lock.
 
     The customer no longer wants those units: the order line keeps only its covered part, the
     units are no longer committed (``available`` rises by the backorder's quantity) and any that
     were allocated go to the next in line.
     """
     backorder, variant = _lock_backorder(backorder)
+    if waiting_only and (refusal := customer_cancel_refusal(backorder)):
+        raise BackorderStateError(refusal)
     backorder_cancel_locked(backorder=backorder, variant=variant, actor=actor, reason=reason)
     # The units are cancelled here, not on the platform: remembered per line, so that a later
     # platform edit of the order never brings them back (services.checkout.order_record).
