@@ -19,8 +19,11 @@ from typing import Any
 MAX_NESTING = 64
 """The deepest nesting of arrays and objects a body may have (the body itself is level 1)."""
 
-# A JSON string (skipped whole, escapes included) or one bracket; anything else is not a token.
+# The tokens of the exact scan: a JSON string (skipped whole, escapes included), or a bracket.
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# For the quick bound: every opening bracket becomes "[", every closing one "]", the rest goes.
+_UNIFY = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _OPEN = frozenset("[{")
 _CLOSE = frozenset("]}")
 
@@ -37,10 +40,29 @@ class BodyTooDeep(ValueError):
 
 def nesting_too_deep(text: str, *, limit: int = MAX_NESTING) -> bool:
     """Whether ``text`` nests arrays and objects more than ``limit`` levels deep, found without
-    parsing. Brackets inside strings do not count; in malformed JSON (an unterminated string) the
-    count may be too high, never too low."""
-    if text.count("[") + text.count("{") <= limit:  # the common case, at C speed
+    parsing and without recursion. Brackets inside strings do not count.
+
+    Cheap first, exact last: a body with at most ``limit`` brackets is fine; so is one whose
+    brackets alone (those inside strings included: an upper bound) collapse within ``limit``
+    passes, each removing the innermost pairs at C speed. Only a body that may be deeper (a
+    run of more than ``limit`` opening brackets, or brackets left after the passes: deeper,
+    unbalanced, or deep only inside its strings) is scanned token by token, a scan that stops
+    as soon as it passes ``limit`` or finds more closing brackets than opening ones.
+    """
+    if text.count("[") + text.count("{") <= limit:  # the common case, at once
         return False
+    brackets = text.encode("utf-8", "surrogatepass").translate(_UNIFY, _NOT_BRACKETS)
+    if b"[" * (limit + 1) not in brackets:
+        for _ in range(limit):
+            if not brackets:
+                return False
+            brackets = brackets.replace(b"[]", b"")  # one level: the result is not searched again
+        if not brackets:
+            return False
+    return _scan_too_deep(text, limit)
+
+
+def _scan_too_deep(text: str, limit: int) -> bool:
     depth = 0
     for match in _TOKENS.finditer(text):
         token = match.group()
@@ -50,6 +72,8 @@ def nesting_too_deep(text: str, *, limit: int = MAX_NESTING) -> bool:
                 return True
         elif token in _CLOSE:
             depth -= 1
+            if depth < 0:  # unbalanced: malformed JSON, which the parser refuses at once
+                return False
     return False
 
 
