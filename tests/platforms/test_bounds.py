@@ -10,6 +10,9 @@ from unittest import mock
 import pytest
 from django.db import DataError
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from backorders.models import Backorder, Order, Product, Variant, WebhookDelivery
 from backorders.platforms.shopify import payloads
@@ -79,6 +82,31 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     text = json.dumps({"note": "[" * 10_000, "quoted": '\\"[[[' * 100})
     assert not nesting_too_deep(text)
     assert body_load(text)["note"] == "[" * 10_000
+
+
+def _depth(value: object) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+TRICKY_TEXT = st.text(alphabet='[]{}"\\ab', max_size=6)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.integers() | TRICKY_TEXT,
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(TRICKY_TEXT, children, max_size=3),
+        max_leaves=40,
+    )
+)
+def test_the_nesting_scan_agrees_with_the_parsed_depth(document):
+    assert nesting_too_deep(json.dumps(document), limit=4) == (_depth(document) > 4)
 
 
 def test_the_nesting_scan_refuses_what_would_make_the_parser_recurse_too_deep():
