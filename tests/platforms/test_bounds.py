@@ -220,6 +220,17 @@ def test_money_is_rounded_to_cents_and_kept_within_the_column():
         payloads.as_decimal("1" + "0" * 10, "price")
 
 
+def test_a_long_line_title_or_customer_name_is_cut_to_its_column_not_refused(deliver, ordered):
+    order = with_("orders_create", id=5678901234999)
+    order["line_items"][0].update(title="Mug " * 100, variant_title="Blue " * 100)
+    order["customer"]["first_name"] = "Jane" * 100
+    deliver("orders/create", order)
+
+    stored = Order.objects.get(platform_id=5678901234999)
+    assert len(stored.customer_name) == 255
+    assert len(stored.lines.get(platform_id=LINE_BLUE).title) == 255
+
+
 def test_a_long_numeric_string_is_refused_as_an_id_without_converting_it():
     with pytest.raises(PayloadError, match="^id must be a positive integer id"):
         payloads.as_id("9" * 5000, "id")  # int() would raise a plain ValueError past 4,300 digits

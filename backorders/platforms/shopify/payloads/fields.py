@@ -136,15 +136,20 @@ def as_stock(value: Any, path: str) -> int | None:
     return as_optional_int(value, path, low=-STOCK_MAX, high=STOCK_MAX)
 
 
-def as_str(value: Any, path: str, *, max_length: int = TEXT_MAX) -> str:
+def as_str(value: Any, path: str, *, max_length: int = TEXT_MAX, cut: bool = False) -> str:
     """A text field; null is "" and numbers are written out (a SKU may arrive as a number). At
-    most ``max_length`` characters (its column's), no NUL, valid Unicode."""
+    most ``max_length`` characters (its column's), no NUL, valid Unicode.
+
+    ``cut``: a longer text is cut to ``max_length`` instead of refused. Only for display text
+    that is shown, never matched, and may be longer than one column on the platform (a line's
+    title with its variant's options, a customer's names): refusing it would lose the order.
+    """
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PayloadError(f"{path} must be a string, not {_kind(value)}.")
     text = value if isinstance(value, str) else str(value)
-    return text_checked(text, path, max_length=max_length)
+    return text_checked(text[:max_length] if cut else text, path, max_length=max_length)
 
 
 def text_checked(text: str, path: str, *, max_length: int) -> str:

@@ -110,10 +110,10 @@ def tracking_data(data: Mapping[str, Any], path: str = "") -> TrackingData:
 
 def _line_title(data: Mapping[str, Any], path: str) -> str:
     limit = max_length(OrderLine, "title")
-    title = as_str(data.get("title"), f"{path}.title", max_length=limit) or as_str(
-        data.get("name"), f"{path}.name", max_length=limit
+    title = as_str(data.get("title"), f"{path}.title", max_length=limit, cut=True) or as_str(
+        data.get("name"), f"{path}.name", max_length=limit, cut=True
     )
-    variant_title = as_str(data.get("variant_title"), f"{path}.variant_title", max_length=limit)
+    variant_title = as_str(data.get("variant_title"), f"{path}.variant_title", max_length=limit, cut=True)
     if variant_title and variant_title != "Default Title" and variant_title not in title:
         title = f"{title} — {variant_title}" if title else variant_title
     return title
@@ -145,11 +145,13 @@ def order_line(data: Any, path: str, *, cancelled: bool) -> OrderLineData:
 
 
 def _customer_name(data: Mapping[str, Any]) -> str:
+    limit = max_length(Order, "customer_name")
     for key in ("customer", "billing_address", "shipping_address"):
         person = data.get(key)
         if isinstance(person, dict):
             name = " ".join(
-                as_str(person.get(part), f"{key}.{part}").strip() for part in ("first_name", "last_name")
+                as_str(person.get(part), f"{key}.{part}", max_length=limit, cut=True).strip()
+                for part in ("first_name", "last_name")
             ).strip()
             if name:
                 return name
