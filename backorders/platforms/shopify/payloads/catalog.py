@@ -54,7 +54,7 @@ def product_data(payload: Any, *, fallback_updated_at: datetime | None = None) -
     updated_at = as_datetime(data.get("updated_at"), "updated_at") or fallback_updated_at
     tags = data.get("tags")
     if isinstance(tags, list):
-        tags = ",".join(as_str(tag, "tags[]") for tag in tags[:TAGS_MAX])
+        tags = ",".join(as_str(tag, "tags[]") for tag in tags)  # each at most 255, the whole TAGS_MAX
     return ProductData(
         platform_id=as_id(required(data, "id"), "id"),
         title=as_str(required(data, "title"), "title", max_length=max_length(Product, "title")),
