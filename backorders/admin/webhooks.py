@@ -19,6 +19,7 @@ from backorders.admin.base import ReadOnlyAdmin
 from backorders.models import CustomerDataRequest, PendingInventory, WebhookDelivery
 from backorders.platforms.shopify.verification import rejection_counts
 from backorders.services.webhooks import webhook_delivery_retry
+from backorders.services.webhooks.bodies import body_load
 
 
 @admin.register(WebhookDelivery)
@@ -90,8 +91,8 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("body"))
     def body_pretty(self, obj: WebhookDelivery) -> str:
         try:
-            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
-        except ValueError:
+            text = json.dumps(body_load(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:  # not JSON, or nested too deep to parse: shown as stored
             text = obj.body
         return format_html(
             '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}</pre>', text

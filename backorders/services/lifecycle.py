@@ -7,6 +7,7 @@ An illegal transition (cancelling a fulfilled backorder, fulfilling a cancelled 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import F
@@ -24,11 +25,52 @@ class BackorderStateError(Exception):
     """The backorder is not in a state that allows this change."""
 
 
+TRACKING_URL_MAX = Backorder._meta.get_field("tracking_url").max_length or 1000
+
+
+class TrackingUrlError(ValueError):
+    """A tracking URL that is not an absolute http(s) URL (``javascript:``, ``data:``, relative…)
+    or longer than its column: it would become a link in the customer's emails and pages."""
+
+
+def http_url_valid(url: str) -> bool:
+    """Whether ``url`` is an absolute ``http``/``https`` URL with a host, free of whitespace and
+    control characters (browsers drop tabs and newlines, so ``java\tscript:`` is ``javascript:``),
+    and valid Unicode. The only URLs from outside the app that are stored as links."""
+    if not url or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    try:
+        url.encode("utf-8")
+        parts = urlsplit(url)
+        host = parts.hostname
+    except (ValueError, UnicodeError):  # a lone surrogate, a malformed IPv6 host "http://[::1"
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
 @dataclass(frozen=True)
 class Tracking:
+    """A shipment's tracking, as the fulfilment services store it on each backorder shipped.
+
+    ``url`` is "" or an absolute http(s) URL of at most ``TRACKING_URL_MAX`` characters; anything
+    else raises ``TrackingUrlError`` when the value is built, so that a host's Python call learns
+    of it at once (the platform adapter drops such a URL, with a logged warning, before it gets
+    here). Company and number are plain text, cut to their columns.
+    """
+
     company: str = ""
     number: str = ""
     url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.url and (len(self.url) > TRACKING_URL_MAX or not http_url_valid(self.url)):
+            raise TrackingUrlError(
+                _(
+                    "The tracking URL must be an absolute http:// or https:// address of at most %(n)d "
+                    "characters, not %(url)s."
+                )
+                % {"n": TRACKING_URL_MAX, "url": ascii(self.url)[:80]}
+            )
 
 
 def _lock_backorder(backorder: Backorder) -> tuple[Backorder, Variant]:

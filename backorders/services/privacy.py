@@ -9,13 +9,15 @@ earlier data exports, and the raw webhook bodies that mention them (addresses, p
 
 import json
 import logging
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -30,10 +32,14 @@ from backorders.models import (
     Suppression,
     WebhookDelivery,
 )
+from backorders.services.webhooks.bodies import body_load
 
 logger = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
+# What replaces a stored body that mentions the customer but cannot be parsed (malformed, or nested
+# deeper than the parser's limit): nothing of it can be kept safely.
+REDACTED_BODY = json.dumps({"redacted": "The body could not be parsed, so all of it was erased."})
 
 # Keys of the platform's order, customer and fulfilment payloads that hold personal data; their
 # values are replaced by null wherever they occur in a stored body (whole address and customer
@@ -71,43 +77,152 @@ def _customer_orders(shop: Shop, email: str, order_ids: Sequence[int]) -> QueryS
     return Order.objects.filter(shop=shop).filter(match)
 
 
-def _mentions(payload: Any, email: str) -> bool:
-    if isinstance(payload, str):
-        return email.lower() in payload.lower()
-    if isinstance(payload, dict):
-        return any(_mentions(value, email) for value in payload.values())
-    if isinstance(payload, list):
-        return any(_mentions(value, email) for value in payload)
-    return False
+@dataclass(frozen=True)
+class _Customer:
+    """Who a privacy request is about, as the stored bodies may name them."""
 
+    email: str
+    order_ids: frozenset[int]
+    customer_id: int | None
 
-def _deliveries_about(shop: Shop, email: str, order_ids: Sequence[int]) -> list[WebhookDelivery]:
-    """Stored webhook deliveries about the customer: every body that contains their email, and the
-    order and fulfilment deliveries of their orders. A text search narrows the candidates (a
-    rare request: a scan of one shop's deliveries is acceptable), parsing confirms each one."""
-    match = Q()
-    if email:
-        match |= Q(body__icontains=email)
-    for order_id in order_ids:
-        match |= Q(body__contains=str(order_id))
-    if not match:
-        return []
-    wanted = set(order_ids)
-    found = []
-    for delivery in WebhookDelivery.objects.filter(shop=shop).filter(match).order_by("pk"):
-        try:
-            payload = json.loads(delivery.body)
-        except ValueError:
-            payload = delivery.body
-        about_order = (
-            isinstance(payload, dict)
-            and delivery.topic.startswith(_ORDER_TOPICS)
-            and (payload.get("id") if delivery.topic.startswith("orders/") else payload.get("order_id"))
-            in wanted
+    def candidates(self, shop: Shop) -> QuerySet[WebhookDelivery]:
+        """A superset of the shop's stored deliveries that can mention the customer, narrowed by
+        text: the address as sent, or any JSON escape at all (``o\\u0026hara@…`` spells
+        ``o&hara@…``; a body without a backslash holds its strings as written), or one of the ids.
+        A rare request: scanning many of one shop's bodies is acceptable; each is then decoded."""
+        numbers = {str(number) for number in self.order_ids}
+        if self.customer_id is not None:
+            numbers.add(str(self.customer_id))
+        if not self.email and not numbers:
+            return WebhookDelivery.objects.none()
+        match = Q(pk__in=[])
+        if self.email:
+            match |= Q(body__icontains=self.email) | Q(body__contains="\\")
+        for number in numbers:
+            match |= Q(body__contains=number)
+        return (
+            WebhookDelivery.objects.filter(shop=shop)
+            .filter(match)
+            .only("pk", "topic", "body", "last_error")
+            .order_by("pk")
         )
-        if about_order or (email and _mentions(payload, email)):
-            found.append(delivery)
+
+    def in_payload(self, topic: str, payload: Any) -> bool:
+        """Whether a decoded body is about the customer: an order or fulfilment of one of their
+        orders, an object naming their customer id, or any string holding their address (any
+        case). Walked with a stack, not recursion."""
+        if isinstance(payload, dict) and topic.startswith(_ORDER_TOPICS):
+            key = "id" if topic.startswith("orders/") else "order_id"
+            if self._names_order(payload.get(key)):
+                return True
+        needle = self.email.casefold()
+        stack = [payload]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                if needle and needle in value.casefold():
+                    return True
+            elif isinstance(value, dict):
+                if self.customer_id is not None and (
+                    value.get("customer_id") == self.customer_id
+                    or (
+                        isinstance(value.get("customer"), dict)
+                        and value["customer"].get("id") == self.customer_id
+                    )
+                ):
+                    return True
+                if self._names_order(value.get("order_id")):
+                    return True
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+        return False
+
+    def _names_order(self, value: Any) -> bool:
+        return isinstance(value, int) and value in self.order_ids  # a list there is not hashable
+
+    def in_text(self, text: str) -> bool:
+        """Whether a body that cannot be parsed mentions the customer: its JSON escapes decoded
+        leniently, then searched for the address (any case) and for the ids as whole numbers."""
+        decoded = _JSON_ESCAPE.sub(_unescape, text).casefold()
+        if self.email and self.email.casefold() in decoded:
+            return True
+        numbers = [*self.order_ids, *([self.customer_id] if self.customer_id is not None else [])]
+        return any(re.search(rf"(?<![0-9]){number}(?![0-9])", text) for number in numbers)
+
+
+_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt]))")
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    if match.group(1):
+        return chr(int(match.group(1), 16))
+    char = match.group(2)
+    return _SIMPLE_ESCAPES.get(char, char)
+
+
+_UNPARSED = object()
+
+
+def _deliveries_about(
+    shop: Shop, email: str, order_ids: Sequence[int], customer_id: int | None = None
+) -> list[tuple[WebhookDelivery, Any]]:
+    """Stored webhook deliveries about the customer, each with its decoded body (``_UNPARSED``
+    for a body that cannot be parsed: malformed, or nested too deep): every body that names
+    their address (decoded, any case) or customer id, and the order and fulfilment deliveries of
+    their orders."""
+    customer = _Customer(email=email.strip(), order_ids=frozenset(order_ids), customer_id=customer_id)
+    found = []
+    for delivery in customer.candidates(shop).iterator(chunk_size=200):
+        try:
+            payload = body_load(delivery.body)
+        except ValueError:  # malformed, or nested too deep to parse
+            if customer.in_text(delivery.body):
+                found.append((delivery, _UNPARSED))
+            continue
+        if customer.in_payload(delivery.topic, payload):
+            found.append((delivery, payload))
     return found
+
+
+def _json_safe(data: Any) -> Any:
+    """``data`` with what ``jsonb`` refuses made harmless, in place and without recursion: NUL
+    characters and lone surrogates in strings and keys become U+FFFD, NaN and infinities null."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _text_safe(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    root = [data]
+    stack: list[Any] = [root]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, dict):
+            for key in list(container):
+                value = clean(container.pop(key))
+                container[_text_safe(key)] = value
+                if isinstance(value, dict | list):
+                    stack.append(value)
+        else:
+            for i, value in enumerate(container):
+                container[i] = clean(value)
+                if isinstance(container[i], dict | list):
+                    stack.append(container[i])
+    return root[0]
+
+
+def _text_safe(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: pairs are joined, lone ones replaced
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _json(data: Any) -> Any:
@@ -124,8 +239,10 @@ def customer_data_export(
             "lines", "backorders__events", "notifications"
         )
     )
-    deliveries = _deliveries_about(shop, email, [o.platform_id for o in orders] + list(order_ids))
-    return _json(
+    deliveries = _deliveries_about(
+        shop, email, [o.platform_id for o in orders] + list(order_ids), customer_id=customer_id
+    )
+    export = _json(
         {
             "shop": shop.domain,
             "customer": {"id": customer_id, "email": email},
@@ -178,19 +295,13 @@ def customer_data_export(
                     "topic": delivery.topic,
                     "webhook_id": delivery.webhook_id,
                     "received_at": delivery.received_at,
-                    "body": _parsed(delivery.body),
+                    "body": delivery.body if payload is _UNPARSED else payload,
                 }
-                for delivery in deliveries
+                for delivery, payload in deliveries
             ],
         }
     )
-
-
-def _parsed(body: str) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body
+    return _json_safe(export)  # a body may hold "\\u0000" or "\\ud800", which jsonb refuses
 
 
 def _backorder_export(backorder: Backorder) -> dict[str, Any]:
@@ -264,32 +375,70 @@ def _scrub_text(text: str, email: str) -> str:
 
 
 def _scrub(payload: Any, email: str) -> Any:
-    """``payload`` with every personal field nulled and every mention of ``email`` replaced."""
-    if isinstance(payload, dict):
-        return {
-            key: (None if key in _PERSONAL_KEYS and value is not None else _scrub(value, email))
-            for key, value in payload.items()
-        }
-    if isinstance(payload, list):
-        return [_scrub(value, email) for value in payload]
+    """``payload`` with every personal field nulled and every mention of ``email`` replaced, in
+    place and without recursion (a body's nesting is bounded by the parser, but the erasure must
+    not depend on it)."""
     if isinstance(payload, str):
         return _scrub_text(payload, email)
+    stack = [payload]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, dict):
+            entries: Any = list(container.items())
+        elif isinstance(container, list):
+            entries = list(enumerate(container))
+        else:
+            continue
+        for key, value in entries:
+            if isinstance(container, dict) and key in _PERSONAL_KEYS and value is not None:
+                container[key] = None
+            elif isinstance(value, str):
+                container[key] = _scrub_text(value, email)
+            elif isinstance(value, dict | list):
+                stack.append(value)
     return payload
 
 
-def _redact_deliveries(deliveries: Iterable[WebhookDelivery], email: str) -> int:
-    count = 0
-    for delivery in deliveries:
+def _redacted_body(payload: Any, email: str) -> str:
+    """The scrubbed body as text a text column holds (lone surrogates escaped)."""
+    body = json.dumps(_scrub(payload, email), ensure_ascii=False)
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(payload)  # ASCII, with every non-ASCII character escaped
+    return body
+
+
+def _redact_deliveries(found: list[tuple[WebhookDelivery, Any]], email: str) -> tuple[int, list[int]]:
+    """Scrub each stored body about the customer, one by one: a body that cannot be parsed, or
+    whose scrubbed form cannot be stored, is replaced whole (``REDACTED_BODY``) and reported,
+    and the others are still scrubbed. Returns (bodies redacted, pks of those replaced whole)."""
+    replaced = []
+    for delivery, payload in found:
+        last_error = _scrub_text(delivery.last_error, email)
+        body = REDACTED_BODY
+        if payload is not _UNPARSED:
+            try:
+                body = _redacted_body(payload, email)
+            except (ValueError, TypeError, RecursionError) as exc:
+                logger.warning("webhook delivery %s: scrubbing its body failed (%r)", delivery.pk, exc)
+        if body == REDACTED_BODY:
+            replaced.append(delivery.pk)
         try:
-            body = json.dumps(_scrub(json.loads(delivery.body), email), ensure_ascii=False)
-        except ValueError:
-            body = _scrub_text(delivery.body, email)
-        # update(), not save(): the row may be the very delivery being processed.
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            body=body, last_error=_scrub_text(delivery.last_error, email)
+            with transaction.atomic():  # a savepoint: one row the database refuses fails only this
+                # update(), not save(): the row may be the very delivery being processed.
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(body=body, last_error=last_error)
+        except DatabaseError as exc:
+            logger.warning("webhook delivery %s: storing its scrubbed body failed (%s)", delivery.pk, exc)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(body=REDACTED_BODY, last_error=REDACTED)
+            replaced.append(delivery.pk)
+    for pk in replaced:
+        logger.warning(
+            "webhook delivery %s mentions a redacted customer but its body could not be parsed "
+            "and scrubbed: it was replaced whole",
+            pk,
         )
-        count += 1
-    return count
+    return len(found), replaced
 
 
 @transaction.atomic
@@ -303,7 +452,13 @@ def customer_redact(
     recipient, content and provider replies (unsent ones are suppressed: there is no one to send
     them to); suppressions and data exports of the address are deleted; stored webhook bodies
     about them have every personal field nulled (their signatures no longer verify, which is
-    fine: they were verified on arrival). Returns counts per kind of row.
+    fine: they were verified on arrival).
+
+    Stored bodies are found by their decoded values (the address in any case and however JSON
+    escaped it, the customer id, the orders named or found by address) and redacted one by one: a
+    body that cannot be parsed (malformed, nested deeper than the parser's limit) is replaced
+    whole, logged, and counted in ``webhook_bodies_replaced``; it never stops the others. Returns
+    counts per kind of row.
     """
     orders = list(_customer_orders(shop, email, order_ids).values_list("pk", "platform_id"))
     order_pks = [pk for pk, _ in orders]
@@ -357,9 +512,11 @@ def customer_redact(
         | (Q(customer_platform_id=customer_id) if customer_id else Q(pk__in=[]))
     )
     counts["data_requests"] = requests.delete()[0]
-    counts["webhook_bodies"] = _redact_deliveries(
-        _deliveries_about(shop, email, sorted({pid for _, pid in orders} | set(order_ids))), email
+    found = _deliveries_about(
+        shop, email, sorted({pid for _, pid in orders} | set(order_ids)), customer_id=customer_id
     )
+    counts["webhook_bodies"], replaced = _redact_deliveries(found, email)
+    counts["webhook_bodies_replaced"] = len(replaced)
     logger.info("customer redacted for shop %s: %s", shop.domain, counts)
     return counts
 

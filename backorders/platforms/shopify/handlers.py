@@ -6,11 +6,11 @@ be processed again after a crash or from the admin, and the platform itself deli
 and stale data, which the services ignore by the payload's ``updated_at`` (else the
 ``X-Shopify-Triggered-At`` header).
 
-Errors: ``PayloadError`` (invalid for its topic) rejects the delivery; ``NotYetKnown`` (it refers
-to rows that other deliveries have not brought yet) and anything unexpected are retried.
+Errors: ``PayloadError`` (invalid for its topic, or a value out of bounds) rejects the delivery;
+``NotYetKnown`` (it refers to rows that other deliveries have not brought yet) and other errors
+that may pass on a later attempt are retried (``services.webhooks.processing`` decides).
 """
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +43,7 @@ from backorders.services.webhooks import (
     pending_inventory_locations_prepare,
     pending_inventory_record,
 )
+from backorders.services.webhooks.bodies import BodyTooDeep, body_load
 
 logger = logging.getLogger(__name__)
 
@@ -375,7 +376,9 @@ def delivery_handle(*, delivery: WebhookDelivery) -> bool:
     if handler is None:
         return False
     try:
-        payload = json.loads(delivery.body)
+        payload = body_load(delivery.body)
+    except BodyTooDeep as exc:
+        raise PayloadError(str(exc)) from None
     except ValueError:
         raise PayloadError("The body is not valid JSON.") from None
     payload = payloads.as_object(payload, "")

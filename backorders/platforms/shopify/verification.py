@@ -28,6 +28,7 @@ REJECTION_REASONS = (
     "bad_signature",  # the HMAC does not match any accepted secret
     "inactive_shop",  # the shop uninstalled the app (privacy topics are still accepted)
     "not_json_object",  # signed, but the body is not a JSON object (recorded as a rejected delivery)
+    "too_deep",  # signed, but nested deeper than bodies.MAX_NESTING (recorded as a rejected delivery)
 )
 _CACHE_PREFIX = "backorders:webhooks:rejected:"
 

@@ -6,31 +6,32 @@ is mounted with and without a trailing slash, so that no redirect ever answers i
 * 200: stored (or already stored: a duplicate changes nothing), or a topic we ignore; also a
   privacy topic signed with the app's secret for a shop we do not know (erased by its shop
   redact): nothing is held for it, nothing is stored;
-* 400: signed, but the body is not a JSON object (stored as ``rejected``: retrying cannot help);
+* 400: signed, but the body is not a JSON object, or nests arrays and objects deeper than
+  ``bodies.MAX_NESTING`` (stored as ``rejected`` with the reason: retrying cannot help);
 * 401: a required header is missing, the shop is unknown or inactive, or the signature does not
   verify; nothing is written (a per-reason count is kept, see ``verification``);
 * 405: not a POST; 413: body over WEBHOOK_MAX_BODY_BYTES;
 * 503: the database is unavailable, so that the platform retries later.
 """
 
-import json
 import logging
 from datetime import datetime
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from backorders.conf import get_setting
 from backorders.models import WebhookDelivery
 from backorders.platforms.shopify.handlers import PRIVACY_TOPICS, topic_handled
+from backorders.platforms.shopify.payloads import timestamp_parse
 from backorders.platforms.shopify.verification import (
     rejection_record,
     webhook_secrets,
     webhook_signature_valid,
 )
 from backorders.services.webhooks import shop_credentials, webhook_delivery_receive, webhook_delivery_record
+from backorders.services.webhooks.bodies import BodyTooDeep, body_load
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ NO_SECRET = (
     "(manage.py backorders_add_shop DOMAIN --secret ...)."
 )
 NOT_AN_OBJECT = "The body is not a JSON object."
+TOO_DEEP = str(BodyTooDeep())
+_REFUSED_BODIES = {NOT_AN_OBJECT: "not_json_object", TOO_DEEP: "too_deep"}
 
 
 def _header(request: HttpRequest, name: str) -> str:
@@ -150,34 +153,37 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _accepted(verdict: dict[str, str], *, shop_domain: str, topic: str) -> HttpResponse:
-    """The answer to a verified delivery: 200, or 400 if its body is not a JSON object."""
+    """The answer to a verified delivery: 200, or 400 with the reason its body was rejected."""
     if verdict["status"] == WebhookDelivery.Status.REJECTED:
-        rejection_record(reason="not_json_object", shop_domain=shop_domain, topic=topic)
-        return JsonResponse({"error": "not_json_object", "detail": NOT_AN_OBJECT}, status=400)
+        reason = _REFUSED_BODIES[verdict["last_error"]]
+        rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
+        return JsonResponse({"error": reason, "detail": verdict["last_error"]}, status=400)
     return HttpResponse(status=200)
 
 
 def _verdict(body: bytes, topic: str) -> dict[str, str]:
-    """The stored status of a verified body: rejected if it is not a JSON object, ignored if its
-    topic is not handled, else received (to be processed). Parsed only after verification."""
+    """The stored status of a verified body: rejected if it is not a JSON object (or nests too
+    deep to parse safely), ignored if its topic is not handled, else received (to be processed).
+    Parsed only after verification, and only after a scan for its nesting depth."""
+    error = ""
     try:
         text = body.decode("utf-8")  # JSON is UTF-8 (decoded once, then parsed)
-        is_object = isinstance(json.loads(text), dict)
+        if not isinstance(body_load(text), dict):
+            error = NOT_AN_OBJECT
+    except BodyTooDeep:
+        error = TOO_DEEP
     except ValueError:  # not UTF-8, or malformed JSON
         text = body.decode("utf-8", errors="replace")
-        is_object = False
+        error = NOT_AN_OBJECT
     # Stored as text: NUL, which PostgreSQL text cannot hold, becomes U+FFFD (as do undecodable bytes).
     text = text.replace("\x00", "\ufffd")
-    if not is_object:
-        return {"body": text, "status": WebhookDelivery.Status.REJECTED, "last_error": NOT_AN_OBJECT}
+    if error:
+        return {"body": text, "status": WebhookDelivery.Status.REJECTED, "last_error": error}
     if not topic_handled(topic):
         return {"body": text, "status": WebhookDelivery.Status.IGNORED, "last_error": ""}
     return {"body": text, "status": WebhookDelivery.Status.RECEIVED, "last_error": ""}
 
 
 def _triggered_at(value: str) -> datetime | None:
-    try:
-        parsed = parse_datetime(value) if value else None
-    except ValueError:
-        return None
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
+    """The header's timestamp if it has an offset and a sane year (else None: it is optional)."""
+    return timestamp_parse(value, assume_utc=False) if value else None

@@ -3,7 +3,7 @@
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -19,6 +19,16 @@ Status = WebhookDelivery.Status
 
 class DeliveryRetry(Exception):
     """A processing attempt failed; the delivery is back to ``received`` and will be retried."""
+
+
+# Errors that the same body raises on every attempt: the delivery is ``rejected`` at once with the
+# error, never retried. ``ValueError`` covers the payload layer's ``PayloadError`` (a field out of
+# bounds, named), ``UnicodeError`` and the services' refusals of a value; ``DataError`` is a
+# value no column holds that slipped past the payload layer; ``RecursionError`` and
+# ``ArithmeticError`` (overflow, decimal) come from the value too. Everything else (database
+# outages, lock timeouts, deadlocks, a lost connection, ``NotYetKnown``, a bug fixed by the next
+# deploy) may pass on a later attempt and is retried up to WEBHOOK_MAX_ATTEMPTS.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ValueError, DataError, RecursionError, ArithmeticError)
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
@@ -51,10 +61,11 @@ def _finish(
 def webhook_delivery_process(*, delivery_id: int) -> str:
     """Process one stored delivery if it is waiting (else do nothing); return its new status.
 
-    The topic's handler and the ``processed`` mark commit together. A ``PayloadError`` marks the
-    delivery ``rejected`` with its message (retrying cannot help). Any other error puts it back
-    to ``received`` and raises ``DeliveryRetry`` for the task to retry with backoff, until the
-    WEBHOOK_MAX_ATTEMPTS-th attempt, which marks it ``failed`` with the error instead.
+    The topic's handler and the ``processed`` mark commit together. A ``PayloadError`` (or
+    another of ``PERMANENT_ERRORS``) rolls the handler's writes back and marks the delivery
+    ``rejected`` with its message, on the first attempt (retrying cannot help). Any other error
+    puts it back to ``received`` and raises ``DeliveryRetry`` for the task to retry with backoff,
+    until the WEBHOOK_MAX_ATTEMPTS-th attempt, which marks it ``failed`` with the error instead.
     """
     from backorders.platforms.shopify.handlers import delivery_handle
     from backorders.platforms.shopify.payloads import PayloadError
@@ -69,10 +80,16 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
             _finish(delivery, now, Status.PROCESSED if handled else Status.IGNORED)
     except PayloadError as exc:
         logger.warning("webhook delivery %s (%s) rejected: %s", delivery.pk, delivery.topic, exc)
-        _finish(delivery, now, Status.REJECTED, str(exc))
+        _finish(delivery, now, Status.REJECTED, _text(str(exc)) or "The payload is invalid for its topic.")
+        return Status.REJECTED
+    except PERMANENT_ERRORS as exc:
+        # Not named by the payload layer: say what kind of value failed, for the owner.
+        error = _text(f"A value in the payload cannot be stored or used ({type(exc).__name__}: {exc}).")
+        logger.warning("webhook delivery %s (%s) rejected: %s", delivery.pk, delivery.topic, error)
+        _finish(delivery, now, Status.REJECTED, error)
         return Status.REJECTED
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = _text(f"{type(exc).__name__}: {exc}")
         if delivery.attempts >= get_setting("WEBHOOK_MAX_ATTEMPTS"):
             logger.exception("webhook delivery %s (%s) failed for good", delivery.pk, delivery.topic)
             _finish(delivery, now, Status.FAILED, error)
@@ -87,6 +104,12 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
         _finish(delivery, now, Status.RECEIVED, error, enqueued_at=timezone.now())
         raise DeliveryRetry(error) from exc
     return Status.PROCESSED if handled else Status.IGNORED
+
+
+def _text(message: str) -> str:
+    """An error message as ``last_error`` can hold it (a DataError may quote a NUL or a lone
+    surrogate from the value; a RecursionError's message is long)."""
+    return message.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")[:2000]
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ Each function takes the decoded body of one topic and returns dataclasses (the s
 they exist), or raises ``PayloadError`` naming the field that is missing or of the wrong type.
 Ids become ``int`` (JSON integers up to ~9.2e18; numeric strings and ``gid://…/123`` are accepted
 too), money ``Decimal``, timestamps aware datetimes (variable fractional digits, any offset).
+Every value is bounded to what its column holds (see ``fields``): a delivery with one that is not
+is rejected with the field named. URLs that are not http(s) are dropped, not refused.
 """
 
 from backorders.platforms.shopify.payloads.catalog import (
@@ -18,6 +20,9 @@ from backorders.platforms.shopify.payloads.catalog import (
     variant_stock,
 )
 from backorders.platforms.shopify.payloads.fields import (
+    ID_MAX,
+    QUANTITY_MAX,
+    STOCK_MAX,
     PayloadError,
     as_bool,
     as_datetime,
@@ -28,8 +33,13 @@ from backorders.platforms.shopify.payloads.fields import (
     as_object,
     as_optional_id,
     as_optional_int,
+    as_stock,
     as_str,
+    as_url,
+    max_length,
     required,
+    text_checked,
+    timestamp_parse,
 )
 from backorders.platforms.shopify.payloads.orders import (
     FulfillmentData,
@@ -45,6 +55,9 @@ from backorders.platforms.shopify.payloads.orders import (
 from backorders.platforms.shopify.payloads.privacy import CustomerPrivacyData, customer_privacy, shop_domain
 
 __all__ = [
+    "ID_MAX",
+    "QUANTITY_MAX",
+    "STOCK_MAX",
     "CustomerPrivacyData",
     "FulfillmentData",
     "FulfillmentLineData",
@@ -64,17 +77,22 @@ __all__ = [
     "as_object",
     "as_optional_id",
     "as_optional_int",
+    "as_stock",
     "as_str",
+    "as_url",
     "customer_privacy",
     "fulfillment_data",
     "inventory_item",
     "inventory_level",
+    "max_length",
     "order_data",
     "order_line",
     "product_data",
     "required",
     "resource_id",
     "shop_domain",
+    "text_checked",
+    "timestamp_parse",
     "tracking_data",
     "variant_data",
     "variant_stock",

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from backorders.models import Backorder, Order, OrderLine
 from backorders.platforms.shopify.payloads.fields import (
     PayloadError,
     _where,
@@ -18,6 +19,8 @@ from backorders.platforms.shopify.payloads.fields import (
     as_optional_id,
     as_optional_int,
     as_str,
+    as_url,
+    max_length,
     required,
 )
 
@@ -74,24 +77,47 @@ class FulfillmentData:
 
 
 def _first_str(data: Mapping[str, Any], single: str, plural: str, path: str) -> str:
-    value = as_str(data.get(single), _where(path, single))
+    limit = max_length(Backorder, single)
+    value = as_str(data.get(single), _where(path, single), max_length=limit)
     if not value:
         many = as_list(data.get(plural), _where(path, plural))
-        value = next((as_str(item, f"{_where(path, plural)}[]") for item in many if item), "")
+        where = f"{_where(path, plural)}[]"
+        value = next((as_str(item, where, max_length=limit) for item in many if item), "")
     return value
 
 
+def _first_url(data: Mapping[str, Any], path: str) -> str:
+    """``tracking_url``, else the first of ``tracking_urls``: an http(s) URL, else dropped ("")."""
+    limit = max_length(Backorder, "tracking_url")
+    single = data.get("tracking_url")
+    if single:
+        return as_url(single, _where(path, "tracking_url"), max_length=limit)
+    many = as_list(data.get("tracking_urls"), _where(path, "tracking_urls"))
+    for i, item in enumerate(many):
+        if item:
+            return as_url(item, f"{_where(path, 'tracking_urls')}[{i}]", max_length=limit)
+    return ""
+
+
 def tracking_data(data: Mapping[str, Any], path: str = "") -> TrackingData:
+    """The tracking of a fulfilment; a URL that is not http(s) is dropped (logged), the rest kept."""
     return TrackingData(
-        company=as_str(data.get("tracking_company"), _where(path, "tracking_company")),
+        company=as_str(
+            data.get("tracking_company"),
+            _where(path, "tracking_company"),
+            max_length=max_length(Backorder, "tracking_company"),
+        ),
         number=_first_str(data, "tracking_number", "tracking_numbers", path),
-        url=_first_str(data, "tracking_url", "tracking_urls", path),
+        url=_first_url(data, path),
     )
 
 
 def _line_title(data: Mapping[str, Any], path: str) -> str:
-    title = as_str(data.get("title"), f"{path}.title") or as_str(data.get("name"), f"{path}.name")
-    variant_title = as_str(data.get("variant_title"), f"{path}.variant_title")
+    limit = max_length(OrderLine, "title")
+    title = as_str(data.get("title"), f"{path}.title", max_length=limit, cut=True) or as_str(
+        data.get("name"), f"{path}.name", max_length=limit, cut=True
+    )
+    variant_title = as_str(data.get("variant_title"), f"{path}.variant_title", max_length=limit, cut=True)
     if variant_title and variant_title != "Default Title" and variant_title not in title:
         title = f"{title} — {variant_title}" if title else variant_title
     return title
@@ -101,9 +127,7 @@ def order_line(data: Any, path: str, *, cancelled: bool) -> OrderLineData:
     data = as_object(data, path)
     ordered = as_int(required(data, "quantity", path), f"{path}.quantity")
     current = as_optional_int(data.get("current_quantity"), f"{path}.current_quantity")
-    quantity = ordered if current is None else current
-    if quantity < 0:
-        raise PayloadError(f"{path}.quantity cannot be negative.")
+    quantity = ordered if current is None else current  # both within 0 .. QUANTITY_MAX
     fulfillable = as_optional_int(data.get("fulfillable_quantity"), f"{path}.fulfillable_quantity")
     status = as_str(data.get("fulfillment_status"), f"{path}.fulfillment_status")
     if cancelled:
@@ -118,19 +142,21 @@ def order_line(data: Any, path: str, *, cancelled: bool) -> OrderLineData:
         variant_id=as_optional_id(data.get("variant_id"), f"{path}.variant_id"),
         quantity=quantity,
         shipped=shipped,
-        title=_line_title(data, path)[:255],
-        sku=as_str(data.get("sku"), f"{path}.sku")[:255],
+        title=_line_title(data, path)[: max_length(OrderLine, "title")],  # title — variant: may be longer
+        sku=as_str(data.get("sku"), f"{path}.sku", max_length=max_length(OrderLine, "sku")),
         product_exists=product_exists is not False,
         unit_price=as_decimal(data["price"], f"{path}.price") if data.get("price") is not None else None,
     )
 
 
 def _customer_name(data: Mapping[str, Any]) -> str:
+    limit = max_length(Order, "customer_name")
     for key in ("customer", "billing_address", "shipping_address"):
         person = data.get(key)
         if isinstance(person, dict):
             name = " ".join(
-                as_str(person.get(part), f"{key}.{part}").strip() for part in ("first_name", "last_name")
+                as_str(person.get(part), f"{key}.{part}", max_length=limit, cut=True).strip()
+                for part in ("first_name", "last_name")
             ).strip()
             if name:
                 return name
@@ -156,7 +182,11 @@ def order_data(payload: Any, *, fallback_updated_at: datetime | None = None) -> 
     if placed_at is None:
         raise PayloadError("created_at is missing.")
     cancelled_at = as_datetime(data.get("cancelled_at"), "cancelled_at")
-    number = as_str(data.get("name"), "name") or as_str(data.get("order_number"), "order_number")
+    number_max = max_length(Order, "number")
+    number = as_str(data.get("name"), "name", max_length=number_max) or as_str(
+        data.get("order_number"), "order_number", max_length=number_max
+    )
+    email_max = max_length(Order, "email")
     fulfillments = as_list(data.get("fulfillments"), "fulfillments")
     last_fulfillment = next(
         (
@@ -168,18 +198,22 @@ def order_data(payload: Any, *, fallback_updated_at: datetime | None = None) -> 
     )
     return OrderData(
         platform_id=as_id(required(data, "id"), "id"),
-        number=number[:64],
+        number=number,
         email=(
-            as_str(data.get("email"), "email")
-            or as_str(data.get("contact_email"), "contact_email")
-            or as_str(customer.get("email"), "customer.email")
-        )[:254],
-        customer_name=_customer_name(data)[:255],
-        locale=as_str(data.get("customer_locale"), "customer_locale")[:20],
+            as_str(data.get("email"), "email", max_length=email_max)
+            or as_str(data.get("contact_email"), "contact_email", max_length=email_max)
+            or as_str(customer.get("email"), "customer.email", max_length=email_max)
+        ),
+        customer_name=_customer_name(data)[: max_length(Order, "customer_name")],  # first + last
+        locale=as_str(
+            data.get("customer_locale"), "customer_locale", max_length=max_length(Order, "customer_locale")
+        ),
         placed_at=placed_at,
         updated_at=as_datetime(data.get("updated_at"), "updated_at") or fallback_updated_at,
         cancelled_at=cancelled_at,
-        cancel_reason=as_str(data.get("cancel_reason"), "cancel_reason")[:255],
+        cancel_reason=as_str(
+            data.get("cancel_reason"), "cancel_reason", max_length=max_length(Backorder, "cancel_reason")
+        ),
         currency=_currency(data.get("currency")),
         lines=tuple(
             order_line(item, f"line_items[{i}]", cancelled=cancelled_at is not None)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from backorders.models import Order, Shop
 from backorders.platforms.shopify.payloads.fields import (
     PayloadError,
     as_id,
@@ -10,6 +11,7 @@ from backorders.platforms.shopify.payloads.fields import (
     as_object,
     as_optional_id,
     as_str,
+    max_length,
     required,
 )
 
@@ -34,9 +36,9 @@ def customer_privacy(payload: Any, *, orders_key: str) -> CustomerPrivacyData:
     if isinstance(request, dict) and request.get("id") is not None:
         request_id = as_id(request["id"], "data_request.id")
     privacy = CustomerPrivacyData(
-        shop_domain=as_str(data.get("shop_domain"), "shop_domain").strip().lower(),
+        shop_domain=shop_domain(data),
         customer_id=as_optional_id(customer.get("id"), "customer.id"),
-        email=as_str(customer.get("email"), "customer.email").strip(),
+        email=as_str(customer.get("email"), "customer.email", max_length=max_length(Order, "email")).strip(),
         phone=as_str(customer.get("phone"), "customer.phone").strip(),
         order_ids=tuple(
             as_id(item, f"{orders_key}[{i}]")
@@ -51,4 +53,5 @@ def customer_privacy(payload: Any, *, orders_key: str) -> CustomerPrivacyData:
 
 def shop_domain(payload: Any) -> str:
     """The ``shop_domain`` a privacy payload names ("" when absent)."""
-    return as_str(as_object(payload, "").get("shop_domain"), "shop_domain").strip().lower()
+    domain = as_object(payload, "").get("shop_domain")
+    return as_str(domain, "shop_domain", max_length=max_length(Shop, "domain")).strip().lower()
