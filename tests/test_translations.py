@@ -1,0 +1,81 @@
+"""The German catalogue is complete: no string is left untranslated or fuzzy.
+
+After adding strings, run ``makemessages -l de --no-obsolete`` (from backorders/), translate every
+new or fuzzy entry, then ``compilemessages -l de``. A small parser of the standard library only
+(no polib): entries are blank-line separated; flags are ``#,`` lines; strings are ``"..."`` lines.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+LOCALE = Path(__file__).resolve().parent.parent / "backorders" / "locale"
+CATALOGUE = LOCALE / "de" / "LC_MESSAGES" / "django.po"
+
+
+def po_entries(path: Path) -> list[dict[str, object]]:
+    """Each entry of a .po file: its msgid, its msgstr values (one per plural form) and flags."""
+    entries = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        fields: dict[str, str] = {}
+        flags: set[str] = set()
+        field = None
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("#,"):
+                flags.update(flag.strip() for flag in line[2:].split(","))
+            elif line.startswith("#~"):
+                field = None  # an obsolete entry: makemessages --no-obsolete drops these
+            elif line.startswith("#") or not line:
+                continue
+            elif line.startswith('"'):
+                if field is not None:
+                    fields[field] += ast.literal_eval(line)
+            else:
+                field, _, value = line.partition(" ")
+                fields[field] = ast.literal_eval(value)
+        if "msgid" in fields:
+            entries.append(
+                {
+                    "msgid": fields["msgid"],
+                    "msgstr": [value for key, value in fields.items() if key.startswith("msgstr")],
+                    "flags": flags,
+                }
+            )
+    return entries
+
+
+def test_the_parser_reads_wrapped_plural_and_fuzzy_entries(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n\n'
+        '#: a.py:1\n#, fuzzy, python-format\n#| msgid "old"\nmsgid ""\n"two "\n"lines"\nmsgstr "zwei"\n\n'
+        'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "eins"\nmsgstr[1] ""\n',
+        encoding="utf-8",
+    )
+    header, wrapped, plural = po_entries(po)
+    assert header["msgid"] == "" and header["msgstr"] == ["Language: de\n"]
+    assert wrapped == {"msgid": "two lines", "msgstr": ["zwei"], "flags": {"fuzzy", "python-format"}}
+    assert plural["msgstr"] == ["eins", ""]
+
+
+@pytest.mark.parametrize("language", ["de"])
+def test_every_string_is_translated_and_none_is_fuzzy(language):
+    entries = po_entries(LOCALE / language / "LC_MESSAGES" / "django.po")
+    assert len(entries) > 100, "the catalogue was not found or not parsed"
+    untranslated = [e["msgid"] for e in entries if e["msgid"] and not all(e["msgstr"])]
+    fuzzy = [e["msgid"] for e in entries if e["msgid"] and "fuzzy" in e["flags"]]
+    assert not untranslated, f"untranslated in {language}: {untranslated}"
+    assert not fuzzy, f"fuzzy in {language}: {fuzzy}"
+
+
+def test_the_compiled_catalogue_is_not_older_than_its_source():
+    """The .mo Django reads is compiled from the current .po (compilemessages -l de)."""
+    import gettext
+
+    with CATALOGUE.with_suffix(".mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    for entry in po_entries(CATALOGUE):
+        if entry["msgid"] and len(entry["msgstr"]) == 1:
+            assert compiled.gettext(entry["msgid"]) == entry["msgstr"][0], entry["msgid"]
