@@ -23,7 +23,19 @@ class SettledFilter(admin.SimpleListFilter):
     parameter_name = "settled"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("no", _("To settle")), ("yes", _("Settled"))]
+        return [("no", _("To settle")), ("yes", _("Settled")), ("all", _("All"))]
+
+    def value(self) -> str:
+        # The page is the owner's to-do list: it opens on what is still to settle.
+        return super().value() or "no"
+
+    def choices(self, changelist: Any) -> Any:
+        for lookup, title in self.lookup_choices:  # no implicit "All": it is one of the lookups
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Cancellation]) -> QuerySet[Cancellation]:
         if self.value() == "no":

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
 from backorders.models import InventoryLevel, Location, Product, Variant
+from backorders.models.orders import EtaSource
 from backorders.selectors.availability import availability_state, eta_estimate, policy_resolve
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
@@ -258,7 +259,7 @@ class VariantAdmin(VariantStateMixin, TenantAdmin):
     @admin.display(description=_("ETA for a new backorder"))
     def eta_for_new_backorder(self, variant: Variant) -> str:
         eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting)
-        return f"{eta.date or '-'} ({eta.source})"
+        return f"{eta.date or '-'} ({EtaSource(eta.source).label})"
 
 
 @admin.register(Location)

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import SuperuserOnlyMixin
@@ -57,7 +58,7 @@ class ShopForm(forms.ModelForm):
 PAYMENT_TEXT_FIELD = "payment_text_%s"
 for _code, _language in language_choices():
     ShopForm.base_fields[PAYMENT_TEXT_FIELD % _code] = forms.CharField(
-        label=_("Payment note in cancellation emails (%(language)s)") % {"language": _language},
+        label=format_lazy(_("Payment note in cancellation emails ({language})"), language=_language),
         required=False,
         max_length=PAYMENT_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -57,8 +57,8 @@ class Product(PolicyFields):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     image_url = models.URLField(_("image URL"), max_length=1000, blank=True)
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["title", "pk"]
@@ -104,8 +104,8 @@ class Variant(PolicyFields):
     units_waiting = models.PositiveIntegerField(_("units waiting"), default=0)
     units_allocated = models.PositiveIntegerField(_("units allocated"), default=0)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["product", "pk"]
@@ -165,7 +165,7 @@ class InventoryLevel(models.Model):
     # The platform's timestamp of the value held: older data never overwrites it, and a change
     # (an order, a cancellation) that happened before it is already counted in it.
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["variant", "location"]

@@ -69,7 +69,12 @@ class Notification(models.Model):
     recipient = models.EmailField(_("recipient"), max_length=254)
     # Null for the owner's digest; the customer's order otherwise.
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Order,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("order"),
     )
     backorders: "models.ManyToManyField[Backorder, NotificationItem]" = models.ManyToManyField(
         Backorder, through="NotificationItem", related_name="notifications", blank=True

@@ -25,8 +25,8 @@ class Order(models.Model):
     placed_at = models.DateTimeField(_("placed at"))
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-placed_at", "-pk"]
@@ -42,7 +42,7 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     platform_id = models.BigIntegerField(_("line id"))
     # Null for custom items, gift cards or deleted products: stored, never backordered.
     variant = models.ForeignKey(Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -95,7 +95,9 @@ class Backorder(models.Model):
             return [cls.WAITING, cls.ALLOCATED]
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="backorders")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="backorders")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="backorders", verbose_name=_("order")
+    )
     line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="backorder")
     variant = models.ForeignKey(Variant, on_delete=models.RESTRICT, related_name="backorders")
     quantity = models.PositiveIntegerField(_("quantity backordered"))
@@ -120,8 +122,8 @@ class Backorder(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["queued_at", "pk"]
@@ -199,7 +201,9 @@ class Cancellation(models.Model):
     ``services.lifecycle.backorder_cancel``; marked settled by ``cancellation_settle``."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="cancellations")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellations")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="cancellations", verbose_name=_("order")
+    )
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="cancellations")
     backorder = models.ForeignKey(Backorder, on_delete=models.CASCADE, related_name="cancellations")
     quantity = models.PositiveIntegerField(_("quantity"))

@@ -30,6 +30,7 @@ hard bounces and complaints suppress the address, so later emails to it are reco
 
 import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from email.utils import formataddr
 from typing import Any
 
@@ -39,6 +40,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from backorders import mail
 from backorders.conf import get_setting
@@ -98,8 +100,13 @@ def notification_context(notification: Notification) -> dict[str, Any]:
         context["date"] = date.fromisoformat(context["date"])
     context["shop"] = notification.shop
     context["kind"] = notification.kind
-    if notification.kind in Notification.Kind.to_owner():
-        context["admin_url"] = _admin_url("admin:backorders_cancellation_changelist", "?settled=no")
+    if notification.kind in Notification.Kind.to_owner():  # this order's cancellations to settle
+        query = "?" + urlencode({"settled": "no", "q": context.get("order_number", "")})
+        context["admin_url"] = _admin_url("admin:backorders_cancellation_changelist", query)
+        amounts = [item.get("amount") for item in context["items"]]
+        if amounts and None not in amounts:
+            context["total"] = sum(Decimal(amount) for amount in amounts)
+            context["currency"] = context["items"][0].get("currency", "")
     elif notification.order_id is not None:  # the customer's own key: never in an owner's email
         context["self_service_url"] = links.order_url_for(
             shop_id=notification.shop_id, order_id=notification.order_id

@@ -63,7 +63,7 @@ def test_a_customer_opens_the_link_in_their_email_and_cancels_a_waiting_item(pag
     subjects = {m.to[0]: m.subject for m in mail.outbox[-2:]}
     assert subjects == {
         order.email: f"Acme: items of your order {order.number} were cancelled",
-        order.shop.owner_email: f"Order {order.number}: items cancelled, to refund",  # to settle it
+        order.shop.owner_email: f"Acme: order {order.number} has cancelled items to refund",  # to settle it
     }
     assert page.problems == []
 

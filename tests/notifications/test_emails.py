@@ -1,6 +1,7 @@
 """Each email kind: recipient, subject, both parts, items, quantities, ETAs, tracking, links."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -170,7 +171,7 @@ def test_cancelled_email_says_who_cancelled_and_what_happens_to_the_payment(
     # The default promises only what is true: the shop is told (below) and refunds.
     assert "Our team has been told and will refund the cancelled items" in message.body
     [owner] = [m for m in mail.outbox if m.to == [order.shop.owner_email]]
-    assert owner.subject == f"Order {order.number}: items cancelled, to refund"
+    assert owner.subject == f"Acme: order {order.number} has cancelled items to refund"
     assert "2 × Blue Mug" in owner.body and "Changed my mind" in owner.body
 
 
@@ -319,3 +320,36 @@ def test_planning_costs_the_same_few_statements_for_one_order_or_many(make_varia
         counts.append(len(captured))
         assert Notification.objects.filter(kind="ready", order__backorders__variant=variant).count() == orders
     assert counts[0] == counts[1]
+
+
+def test_the_owners_cancellation_email_names_the_refund_and_what_the_customer_was_told(
+    shop, variant, place, commit
+):
+    from tests.factories import at
+
+    shop.cancellation_payment_texts = {"en": "We refund you within 3 working days."}
+    shop.save()
+    with commit():
+        order = order_record(
+            shop=shop,
+            platform_id=4242,
+            number="#4242",
+            email="ada@example.com",
+            placed_at=at(1),
+            currency="EUR",
+            accepted=True,
+            actor=PLATFORM,
+            lines=[LineInput(platform_id=1, variant_id=variant.pk, quantity=2, unit_price=Decimal("19.50"))],
+        )
+    mail.outbox.clear()
+    with commit():
+        backorder_cancel(
+            backorder=order.backorders.get(), actor=Actor.customer(order.email), reason="Too slow"
+        )
+    [owner] = [m for m in mail.outbox if m.to == [shop.owner_email]]
+    assert owner.subject == "Acme: order #4242 has cancelled items to refund"
+    assert owner.reply_to == ["ada@example.com"]
+    assert "2 × Blue Mug" in owner.body and "39.00 EUR" in owner.body and "Total: 39.00 EUR" in owner.body
+    assert "The customer was told: “We refund you within 3 working days.”" in owner.body
+    assert "/admin/backorders/cancellation/?settled=no&q=%234242" in owner.body
+    assert "/backorders/order/" not in owner.body  # never the customer's own key

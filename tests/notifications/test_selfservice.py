@@ -192,7 +192,7 @@ def test_cancelling_a_partly_allocated_line_gives_its_units_to_the_next_in_line(
         [
             f"Acme: items of your order {first.number} were cancelled",
             f"Acme: your order {second.number} is ready to ship",
-            f"Order {first.number}: items cancelled, to refund",  # to the owner
+            f"Acme: order {first.number} has cancelled items to refund",  # to the owner
         ]
     )
 

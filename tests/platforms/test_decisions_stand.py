@@ -128,6 +128,14 @@ def test_the_owner_is_emailed_once_per_order_and_the_cancellation_is_listed_to_s
     assert (settled.actor_kind, settled.actor_name, settled.quantity) == ("admin", "admin", 2)
     page = admin_client.get("/admin/backorders/cancellation/?settled=no", secure=True).content.decode()
     assert "48.00 EUR" not in page
+    # The list opens on what is still to settle; settled ones are a filter away.
+    assert (
+        "48.00 EUR" not in admin_client.get("/admin/backorders/cancellation/", secure=True).content.decode()
+    )
+    assert (
+        "48.00 EUR"
+        in admin_client.get("/admin/backorders/cancellation/?settled=all", secure=True).content.decode()
+    )
     # Settling twice records nothing twice.
     admin_client.post(
         "/admin/backorders/cancellation/",

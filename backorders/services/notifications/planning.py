@@ -399,7 +399,10 @@ def _order_context(order: Order, shop: Shop, kind: str, language: str) -> dict[s
     if kind == Kind.CANCELLED:
         context["payment_text"] = shop.payment_text(language)
     if kind == Kind.OWNER_CANCELLED:
+        # What the customer read about their money, so that the owner keeps the shop's word.
+        customer_language = notification_language(order=order, shop=shop)
         context["customer_email"] = order.email
+        context["customer_payment_text"] = shop.payment_text(customer_language)
     if kind == Kind.ETA_CHANGED:
         context["incentive"] = ""
     return context
