@@ -36,8 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -45,6 +44,7 @@ from django.utils.http import urlencode
 from backorders import mail
 from backorders.conf import get_setting
 from backorders.models import Backorder, Notification, NotificationItem, Shop, Suppression
+from backorders.selectors.suppressions import address_suppressed, suppression_exists
 from backorders.services.notifications import links, notifications_enqueue
 from backorders.services.notifications.planning import eta_summary_apply, iso_date
 
@@ -63,11 +63,9 @@ def _finish(notification_id: int, status: str, **fields: Any) -> int:
 def _blocked(notification: Notification) -> bool:
     """Whether a suppression of the row's address stops this kind (an unsubscribe stops only
     optional kinds). Read only for the rare address that has a suppression."""
-    return Suppression.objects.filter(
-        shop_id=notification.shop_id,
-        email=notification.recipient.lower(),
-        reason__in=Suppression.Reason.blocking(notification.kind),
-    ).exists()
+    return address_suppressed(
+        shop_id=notification.shop_id, email=notification.recipient, kind=notification.kind
+    )
 
 
 def _from_address(shop: Shop) -> str:
@@ -139,9 +137,7 @@ def _claim(notification_id: int) -> bool:
 def _with_shop_and_suppression(queryset: QuerySet[Notification]) -> QuerySet[Notification]:
     """Rows with their shop, and whether their address has any suppression at all."""
     return queryset.select_related("shop").annotate(
-        suppressed=Exists(
-            Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("recipient")))
-        )
+        suppressed=suppression_exists(shop="shop", email="recipient")
     )
 
 

@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from backorders.models import Backorder, Notification, Order, Shop, Suppression
+from backorders.models import Backorder, Notification, Order, Shop
+from backorders.selectors.suppressions import address_suppressed
 from backorders.services.audit import Actor
 from backorders.services.notifications.planning import Batch, iso_date, notification_language
 
@@ -49,9 +50,7 @@ def order_link_send(*, order: Order) -> Notification | None:
     if not order.email:
         return None
     shop = order.shop
-    suppressed = Suppression.objects.filter(
-        shop=shop, email=order.email.lower(), reason__in=Suppression.Reason.blocking(Kind.LINK)
-    ).exists()
+    suppressed = address_suppressed(shop_id=shop.pk, email=order.email, kind=Kind.LINK)
     row = Notification(
         shop=shop,
         kind=Kind.LINK,
@@ -143,9 +142,7 @@ def owner_digests_plan(*, now: datetime | None = None) -> list[Notification]:
         context = _digest_context(shop, since, today)
         if not any(context["counts"].values()) or not shop.owner_email:
             continue
-        suppressed = Suppression.objects.filter(
-            shop=shop, email=shop.owner_email.lower(), reason__in=Suppression.Reason.blocking(Kind.DIGEST)
-        ).exists()
+        suppressed = address_suppressed(shop_id=shop.pk, email=shop.owner_email, kind=Kind.DIGEST)
         row = Notification(
             shop=shop,
             kind=Kind.DIGEST,

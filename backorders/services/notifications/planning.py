@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
 
 from backorders.conf import get_setting
 from backorders.models import Backorder, Event, Notification, NotificationItem, Order, Shop, Suppression
+from backorders.selectors.suppressions import suppression_exists
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,8 @@ def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
     covered = NotificationItem.objects.filter(
         backorder=OuterRef("pk"), event=OuterRef("event_id"), notification__kind=kind
     )
-    same_address = Suppression.objects.filter(shop=OuterRef("shop"), email=Lower(OuterRef("order__email")))
+    unsubscribed = [Suppression.Reason.UNSUBSCRIBED]
+    blocking = [reason for reason in Suppression.Reason.values if reason not in unsubscribed]
     queryset = (
         Backorder.objects.filter(pk__in=backorder_ids)
         .select_related("order", "shop", "line", "variant__product")
@@ -245,8 +246,8 @@ def _load(kind: str, backorder_ids: Sequence[int]) -> list[Backorder]:
         .annotate(event_id=Subquery(latest_event))
         .annotate(
             covered=Exists(covered),
-            suppressed=Exists(same_address.exclude(reason=Suppression.Reason.UNSUBSCRIBED)),
-            unsubscribed=Exists(same_address.filter(reason=Suppression.Reason.UNSUBSCRIBED)),
+            suppressed=suppression_exists(shop="shop", email="order__email", reasons=blocking),
+            unsubscribed=suppression_exists(shop="shop", email="order__email", reasons=unsubscribed),
         )
         .order_by("order_id", "line_id", "pk")
     )
