@@ -414,3 +414,36 @@ def test_shop_admin_offers_only_shipped_languages_and_refuses_a_currency_that_is
 def test_the_admin_has_no_view_site_link_leading_nowhere(db, admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "View site" not in page
+
+
+def test_suppressions_are_added_lower_case_and_removed_through_the_outbox_services(admin_client, shop):
+    from backorders.models import Suppression
+
+    response = admin_client.post(
+        "/admin/backorders/suppression/add/",
+        {"shop": shop.pk, "email": " Ada@Example.COM ", "reason": "refused", "detail": "asked by phone"},
+    )
+    assert response.status_code == 302
+    suppression = Suppression.objects.get()
+    assert (suppression.email, suppression.reason) == ("ada@example.com", "refused")
+    # The same address again is the same suppression, not a second row.
+    admin_client.post(
+        "/admin/backorders/suppression/add/",
+        {"shop": shop.pk, "email": "ada@example.com", "reason": "refused"},
+    )
+    assert Suppression.objects.count() == 1
+    assert admin_client.get(f"/admin/backorders/suppression/{suppression.pk}/change/").status_code == 200
+    response = admin_client.post(f"/admin/backorders/suppression/{suppression.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Suppression.objects.exists()
+
+
+def test_a_location_is_renamed_through_its_service(admin_client, shop):
+    from backorders.models import Location
+
+    location = Location.objects.create(shop=shop, platform_id=77, name="Old")
+    response = admin_client.post(
+        f"/admin/backorders/location/{location.pk}/change/", {"name": "  Main warehouse ", "is_active": ""}
+    )
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert (location.name, location.is_active) == ("Main warehouse", False)

@@ -22,6 +22,7 @@ from backorders.services.audit import Actor
 from backorders.services.catalog import (
     POLICY_FIELDS,
     PolicyRefused,
+    location_update,
     policy_validate,
     product_set_policy,
     variant_set_policy,
@@ -270,6 +271,10 @@ class LocationAdmin(TenantAdmin):
     search_fields = ["name"]
     readonly_fields = ["shop", "platform_id"]
     fields = ["shop", "platform_id", "name", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Location, form: forms.ModelForm, change: bool) -> None:
+        """Through ``location_update`` (locations themselves come from the platform)."""
+        location_update(location=obj, name=obj.name, is_active=obj.is_active)
 
 
 @admin.register(InventoryLevel)

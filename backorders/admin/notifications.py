@@ -20,7 +20,7 @@ from backorders.models import Notification, NotificationItem, Order, Shop, Suppr
 from backorders.models.orders import EtaSource
 from backorders.services.audit import Actor
 from backorders.services.notifications import notification_resend
-from backorders.services.outbox import notification_render
+from backorders.services.outbox import notification_render, suppression_add, suppression_remove
 
 
 class NotificationItemInline(admin.TabularInline):
@@ -184,9 +184,20 @@ class SuppressionAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     readonly_fields = ["notification", "created_at"]
     raw_id_fields = ["notification"]
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a suppression is a fact (a bounce, a request): added or removed, not edited
+
     def save_model(self, request: HttpRequest, obj: Suppression, form: Any, change: bool) -> None:
-        obj.email = obj.email.strip().lower()
-        super().save_model(request, obj, form, change)
+        """Through ``suppression_add``, as the outbox and the tracking webhooks add them."""
+        saved = suppression_add(shop=obj.shop, email=obj.email, reason=obj.reason, detail=obj.detail)
+        obj.pk, obj.email, obj.created_at = saved.pk, saved.email, saved.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Suppression) -> None:
+        suppression_remove(suppression=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
+        for suppression in queryset:
+            suppression_remove(suppression=suppression)
 
 
 def notification_sample(*, kind: str, language: str) -> Notification:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -84,7 +84,7 @@ def _shop_write(
     owner_email: str,
     webhook_secret: str | None,
     connect: bool,
-    fields: dict[str, object],
+    fields: Mapping[str, object],
 ) -> ShopConnected:
     domain = domain.strip().lower()
     shop = Shop.objects.select_for_update().filter(domain=domain).first()
@@ -107,6 +107,26 @@ def _shop_write(
     return ShopConnected(shop, created, reactivated)
 
 
+class ShopSettings(TypedDict, total=False):
+    """A shop's settings besides its identity (domain, name, owner email, secret)."""
+
+    from_email: str
+    language: str
+    timezone: str
+    currency: str
+    is_active: bool
+    backorder_mode: str
+    backorder_limit: int | None
+    handling_days: int | None
+    restock_lead_days: int | None
+    low_stock_threshold: int | None
+    eta_change_threshold_days: int | None
+    apology_threshold_days: int | None
+    apology_incentive: str
+    followup_days: int | None
+    cancellation_payment_texts: dict[str, str]
+
+
 @transaction.atomic
 def shop_upsert(
     *,
@@ -114,7 +134,7 @@ def shop_upsert(
     name: str,
     owner_email: str,
     webhook_secret: str | None = None,
-    **fields: object,
+    **fields: Unpack[ShopSettings],
 ) -> tuple[Shop, bool]:
     """Create or update the shop with ``domain``; validates every field first, writes nothing if
     one is wrong (``ValidationError``). Returns (shop, created).
@@ -140,7 +160,7 @@ def shop_connect(
     name: str,
     owner_email: str,
     webhook_secret: str | None = None,
-    **fields: object,
+    **fields: Unpack[ShopSettings],
 ) -> ShopConnected:
     """Connect a store (``backorders_add_shop``, or a host store's own install flow): create the
     shop, or update it and make it active again if it had uninstalled the app, so that its
@@ -282,6 +302,16 @@ def location_get_or_create(*, shop: Shop, platform_id: int, name: str = "") -> L
     return Location.objects.get(shop=shop, platform_id=platform_id)
 
 
+@transaction.atomic
+def location_update(*, location: Location, name: str, is_active: bool) -> Location:
+    """The owner renames a location or stops counting it as active (its stock stays recorded)."""
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    location.name, location.is_active = name.strip(), is_active
+    location.full_clean()
+    location.save(update_fields=["name", "is_active"])
+    return location
+
+
 def _backorders_flag(*, variant_ids: list[int], reason: str, actor: Actor) -> int:
     """Flag the open backorders of ``variant_ids`` for the owner (the variants are locked)."""
     backorders = list(
@@ -332,15 +362,19 @@ def variant_set_tracked(*, variant: Variant, tracked: bool, actor: Actor) -> Var
     return variant
 
 
-POLICY_FIELDS = (
-    "backorder_mode",
-    "backorder_limit",
-    "restock_date",
-    "restock_note",
-    "handling_days",
-    "low_stock_threshold",
-    "discontinued",
-)
+class PolicyChanges(TypedDict, total=False):
+    """The owner's policy fields of a product or variant (``None``/"" = inherit again)."""
+
+    backorder_mode: str | None
+    backorder_limit: int | None
+    restock_date: date | None
+    restock_note: str
+    handling_days: int | None
+    low_stock_threshold: int | None
+    discontinued: bool
+
+
+POLICY_FIELDS = tuple(PolicyChanges.__annotations__)
 
 
 class PolicyRefused(ValidationError):
@@ -368,7 +402,7 @@ def policy_validate(*, obj: Product | Variant, changes: Mapping[str, Any]) -> No
         raise PolicyRefused(errors)
 
 
-def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
+def _policy_apply(obj: Product | Variant, changes: Mapping[str, Any]) -> list[str]:
     """Set the owner's policy ``changes`` on ``obj`` after validating them; returns the fields."""
     if unknown := sorted(set(changes) - set(POLICY_FIELDS)):
         raise ValueError(f"Not a policy field: {', '.join(unknown)} (known: {', '.join(POLICY_FIELDS)}).")
@@ -380,7 +414,7 @@ def _policy_apply(obj: Product | Variant, changes: dict[str, Any]) -> list[str]:
 
 
 @retrying_atomic
-def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Variant:
+def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Unpack[PolicyChanges]) -> Variant:
     """Set the owner's policy overrides of ``variant`` (``None``/"" = inherit again).
 
     Validates first (``ValidationError``; ``PolicyRefused`` for a restock date before today in the
@@ -395,7 +429,7 @@ def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Any) -> Var
 
 
 @retrying_atomic
-def product_set_policy(*, product: Product, actor: Actor, **changes: Any) -> Product:
+def product_set_policy(*, product: Product, actor: Actor, **changes: Unpack[PolicyChanges]) -> Product:
     """Set the owner's product-level policy (inherited by variants without their own) and move
     the ETAs of every waiting customer of its variants accordingly. Validates first, as
     ``variant_set_policy`` does (``ValidationError``/``PolicyRefused``, nothing written)."""

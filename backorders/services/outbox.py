@@ -359,6 +359,13 @@ def suppression_add(
         return Suppression.objects.get(shop=shop, email=email, reason=reason)
 
 
+@transaction.atomic
+def suppression_remove(*, suppression: Suppression) -> None:
+    """Email the address again (the customer fixed their mailbox, or asked to be mailed again);
+    their failed emails can then be resent from the outbox."""
+    Suppression.objects.filter(pk=suppression.pk).delete()
+
+
 # Later tracking events never overwrite a more telling one (an "opened" after "bounced" is noise).
 _DELIVERY_RANK = {
     "queued": 1,
@@ -438,4 +445,5 @@ __all__ = [
     "notifications_send",
     "notifications_sweep",
     "suppression_add",
+    "suppression_remove",
 ]

@@ -25,7 +25,15 @@ from django.utils.text import slugify
 from backorders.management.commands import _demo_catalog as demo
 from backorders.models import Backorder, InventoryLevel, Location, Product, Shop, Variant
 from backorders.services.audit import Actor
-from backorders.services.catalog import ProductData, VariantData, product_upsert, shop_upsert
+from backorders.services.catalog import (
+    ProductData,
+    VariantData,
+    location_get_or_create,
+    product_set_policy,
+    product_upsert,
+    shop_upsert,
+    variant_set_policy,
+)
 from backorders.services.checkout import LineInput, order_record
 from backorders.services.stock import stock_set_available
 
@@ -102,13 +110,10 @@ def _seed_shop() -> Shop:
 
 
 def _seed_locations(shop: Shop) -> list[Location]:
-    # No service owns locations yet (the platform adapter will add one); plain rows by platform id.
     return [
-        Location.objects.get_or_create(
-            shop=shop,
-            platform_id=demo.LOCATION_ID_BASE + location.number,
-            defaults={"name": location.name},
-        )[0]
+        location_get_or_create(
+            shop=shop, platform_id=demo.LOCATION_ID_BASE + location.number, name=location.name
+        )
         for location in demo.LOCATIONS
     ]
 
@@ -145,9 +150,9 @@ def _seed_catalog(shop: Shop, now: datetime) -> int:
                 ],
             ),
         )
-        # The owner's policy, as if set in the admin (plain field edits), once: later edits win.
+        # The owner's policy, set once as in the admin (through the same services): later edits win.
         if item.discontinued and product.platform_id not in known_products:
-            Product.objects.filter(pk=product.pk).update(discontinued=True)
+            product_set_policy(product=product, actor=ACTOR, discontinued=True)
         for position, variant in enumerate(item.variants, start=1):
             platform_id = demo.variant_platform_id(item, position)
             if platform_id in known_variants:
@@ -155,7 +160,9 @@ def _seed_catalog(shop: Shop, now: datetime) -> int:
             restock_date = None
             if variant.restock_in_days is not None:
                 restock_date = today + timedelta(days=variant.restock_in_days)
-            Variant.objects.filter(shop=shop, platform_id=platform_id).update(
+            variant_set_policy(
+                variant=Variant.objects.get(shop=shop, platform_id=platform_id),
+                actor=ACTOR,
                 backorder_limit=variant.backorder_limit,
                 restock_date=restock_date,
                 restock_note=variant.restock_note,
