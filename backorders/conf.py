@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "TRANSACTION_RETRIES": 5,
     # Domain suffix a shop's platform domain must end with; "" accepts any valid host name.
     "SHOP_DOMAIN_SUFFIX": "",
-    # --- Customer emails (services.notifications, services.outbox) ---
+    # --- Customer emails (services.notifications) ---
     # Absolute base URL of links in emails (self-service page, unsubscribe); "" = settings.SITE_URL.
     "SITE_URL": "",
     # Seconds a self-service link stays valid (scoped to one order); expired links offer a fresh one.

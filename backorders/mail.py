@@ -23,9 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 
 class ProviderNotReached(Exception):
@@ -121,15 +124,6 @@ def _describe(exc: BaseException) -> str:
 
 
 def _classify_anymail(exc: BaseException) -> type[Exception] | None:
-    try:
-        from anymail.exceptions import (
-            AnymailAPIError,
-            AnymailError,
-            AnymailInvalidAddress,
-            AnymailRecipientsRefused,
-        )
-    except ImportError:  # pragma: no cover - anymail is a dependency, but the app must not insist
-        return None
     if isinstance(exc, AnymailRecipientsRefused | AnymailInvalidAddress):
         return RecipientRefused
     if isinstance(exc, AnymailAPIError):
@@ -163,11 +157,6 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 
 def _classify_requests(exc: BaseException) -> type[Exception] | None:
-    try:
-        import requests
-        from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-    except ImportError:  # pragma: no cover
-        return None
     if not isinstance(exc, requests.RequestException):
         return None
     if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):

@@ -15,7 +15,7 @@ def stock_reconcile_task() -> int:
     return len(stock_reconcile())
 
 
-# --- Customer emails (services.outbox, services.notifications) ---
+# --- Customer emails (services.notifications) ---
 
 
 def _email_retry_countdown(retries: int) -> float:
@@ -32,7 +32,7 @@ def _email_retry_countdown(retries: int) -> float:
 def notification_send_task(self: Task, notification_id: int) -> str:
     """Send one outbox email at most once; retried with backoff only when the provider provably
     was not reached (the row is claimed before the provider is called)."""
-    from backorders.services.outbox import notification_send
+    from backorders.services.notifications.outbox import notification_send
 
     try:
         return notification_send(notification_id=notification_id)
@@ -49,7 +49,7 @@ def notifications_send_task(notification_ids: list[int]) -> dict[str, int]:
     """Send several outbox emails in turn, each at most once. One the provider did not take
     (unreachable, 429, 5xx) is back to pending and goes on alone as ``notification_send_task``
     after a few seconds (the sweeper would pick it up too, a minute later)."""
-    from backorders.services.outbox import notifications_send
+    from backorders.services.notifications.outbox import notifications_send
 
     result = notifications_send(notification_ids=notification_ids)
     for pk in result.pop("retry"):
@@ -61,7 +61,7 @@ def notifications_send_task(notification_ids: list[int]) -> dict[str, int]:
 def notifications_sweep_task() -> dict[str, int]:
     """Every minute: enqueue emails left pending (broker down, lost task, follow-up now due) and
     mark emails stuck in "sending" as unknown."""
-    from backorders.services.outbox import notifications_sweep
+    from backorders.services.notifications.outbox import notifications_sweep
 
     return notifications_sweep()
 

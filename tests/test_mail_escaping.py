@@ -14,7 +14,7 @@ from django.utils import timezone
 from backorders.models import Notification, Order
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import Tracking, backorder_cancel, order_fulfill
-from backorders.services.outbox import notification_render
+from backorders.services.notifications.outbox import notification_render
 from backorders.templatetags.backorders_links import http_url
 from tests.hostile import ATTRIBUTE, GOOD_URL, HOSTILE, MARKUP, QUOTES, SCRIPT_URLS, inert_html, sane_text
 

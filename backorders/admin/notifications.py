@@ -20,7 +20,8 @@ from backorders.models import Notification, NotificationItem, Order, Shop, Suppr
 from backorders.models.orders import EtaSource
 from backorders.services.audit import Actor
 from backorders.services.notifications import notification_resend
-from backorders.services.outbox import notification_render, suppression_add, suppression_remove
+from backorders.services.notifications.outbox import notification_render
+from backorders.services.notifications.tracking import suppression_add, suppression_remove
 
 
 class NotificationItemInline(admin.TabularInline):

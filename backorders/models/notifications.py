@@ -43,7 +43,7 @@ class Notification(models.Model):
         @classmethod
         def checked_before_sending(cls) -> list[str]:
             """Kinds whose facts can stop being true before they leave: planned again at send
-            time, or superseded (services.outbox)."""
+            time, or superseded (services.notifications.outbox)."""
             return [cls.CONFIRMATION, cls.READY, cls.ETA_CHANGED]
 
     class Status(models.TextChoices):

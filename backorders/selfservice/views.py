@@ -159,7 +159,7 @@ def order_link_renew(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET: a one-button page (link scanners must not unsubscribe anyone). POST: unsubscribe."""
-    from backorders.services.outbox import suppression_add
+    from backorders.services.notifications.tracking import suppression_add
 
     try:
         shop, email = links.unsubscribe_from_token(token)

@@ -178,7 +178,7 @@ def order_record(
         stock_allocate(variant=variant, actor=actor)
     if not created and updated_at is not None:
         Order.objects.filter(pk=order.pk).update(platform_updated_at=updated_at, updated_at=timezone.now())
-    notifications.backorders_created(backorders=new_backorders, actor=actor)
+    notifications.backorders_notify_created(backorders=new_backorders, actor=actor)
     return order
 
 

@@ -51,5 +51,5 @@ def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
         for bo in touched
     )
     if touched:
-        notifications.backorders_eta_changed(backorders=touched, old_etas=old, actor=actor)
+        notifications.backorders_notify_eta(backorders=touched, old_etas=old, actor=actor)
     return touched

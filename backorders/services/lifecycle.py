@@ -107,7 +107,7 @@ def backorder_cancel_locked(
             )
         ]
     )
-    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+    notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
 
 
 def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, actor: Actor) -> None:
@@ -122,7 +122,7 @@ def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, 
         backorder.status = Backorder.Status.ALLOCATED
     backorder.save(update_fields=["quantity", "quantity_allocated", "status", "updated_at"])
     events_record([event_build(backorder=backorder, kind=Event.Kind.REDUCED, actor=actor, quantity=by)])
-    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+    notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
 
 
 def customer_cancel_refusal(backorder: Backorder) -> str:
@@ -178,7 +178,7 @@ def _cancellation_record(*, backorder: Backorder, actor: Actor, reason: str) -> 
         actor_name=actor.name[:255],
         reason=reason[:255],
     )
-    notifications.backorders_cancelled_here(backorders=[backorder], actor=actor)
+    notifications.backorders_notify_cancelled_here(backorders=[backorder], actor=actor)
     return cancellation
 
 
@@ -244,7 +244,7 @@ def _fulfil_locked(*, backorder: Backorder, variant: Variant, tracking: Tracking
             )
         ]
     )
-    notifications.backorders_status_changed(backorders=[backorder], old_status=old_status, actor=actor)
+    notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
 
 
 def backorder_ship_refusal(backorder: Backorder) -> str:

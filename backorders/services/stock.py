@@ -192,7 +192,7 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> int:
     variant.units_waiting -= total
     variant.units_allocated += total
     if complete:
-        notifications.backorders_status_changed(
+        notifications.backorders_notify_status(
             # Only what planning the emails needs; a signal listener loads the rest on access.
             backorders=Backorder.objects.filter(pk__in=[row.pk for row in complete])
             .only("pk", "shop_id", "order_id", "variant_id", "status")
@@ -246,6 +246,6 @@ def _deallocate(*, variant: Variant, units: int, actor: Actor) -> None:
     variant.units_waiting += total
     variant.units_allocated -= total
     events_record(events)
-    notifications.backorders_status_changed(
+    notifications.backorders_notify_status(
         backorders=reopened, old_status=Backorder.Status.ALLOCATED, actor=actor
     )

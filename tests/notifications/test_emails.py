@@ -13,7 +13,7 @@ from backorders.models import Backorder, Notification, Order, Suppression
 from backorders.services.audit import Actor
 from backorders.services.checkout import LineInput, order_record
 from backorders.services.lifecycle import Tracking, backorder_cancel, order_cancel, order_fulfill
-from backorders.services.outbox import notifications_sweep
+from backorders.services.notifications.outbox import notifications_sweep
 from backorders.services.stock import stock_set_available
 from tests.factories import next_id
 
@@ -296,7 +296,7 @@ def test_the_language_falls_back_to_the_shops_then_english(shop, variant, place,
 
 def test_every_kind_renders_in_german_without_english_left(db):
     from backorders.admin.notifications import notification_sample
-    from backorders.services.outbox import notification_render
+    from backorders.services.notifications.outbox import notification_render
 
     for kind in Notification.Kind.values:
         rendered = notification_render(notification_sample(kind=kind, language="de"))

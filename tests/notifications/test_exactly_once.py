@@ -19,7 +19,7 @@ from backorders.models import Backorder, Notification, Order, Suppression
 from backorders.services import notifications
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import Tracking, backorder_cancel, order_cancel, order_fulfill
-from backorders.services.outbox import notification_send, notifications_sweep
+from backorders.services.notifications.outbox import notification_send, notifications_sweep
 from backorders.services.stock import stock_set_available
 from backorders.tasks import notification_send_task
 
@@ -87,7 +87,7 @@ def test_the_same_change_reported_twice_to_the_hook_is_one_row(variant, place, c
         backorder_cancel(backorder=backorder, actor=PLATFORM)
     backorder.refresh_from_db()
     with commit():  # a caller reporting the same change again (same audit event)
-        notifications.backorders_status_changed(
+        notifications.backorders_notify_status(
             backorders=[backorder], old_status=Backorder.Status.WAITING, actor=PLATFORM
         )
     assert Notification.objects.filter(kind="cancelled").count() == 1

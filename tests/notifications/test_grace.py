@@ -17,7 +17,7 @@ from backorders.models import Backorder, Notification, NotificationItem
 from backorders.services.audit import Actor
 from backorders.services.catalog import variant_set_policy
 from backorders.services.lifecycle import backorder_cancel
-from backorders.services.outbox import notifications_sweep
+from backorders.services.notifications.outbox import notifications_sweep
 from backorders.services.stock import stock_set_available
 from tests.notifications.conftest import ETA
 from tests.platforms.conftest import SECRET, headers_for
@@ -110,7 +110,7 @@ def test_a_delay_email_superseded_by_a_newer_eta_is_not_sent(variant, place, com
     later()
     mail.outbox.clear()
     with monkeypatch.context() as broker_down, commit():  # committed, but its task never ran
-        broker_down.setattr("backorders.services.notifications.planning.notifications_enqueue", len)
+        broker_down.setattr("backorders.services.notifications.batch.notifications_enqueue", len)
         variant_set_policy(variant=variant, actor=OWNER, restock_date=ETA + timedelta(days=4))  # +5
     first = Notification.objects.get(kind="eta_changed")
     assert first.status == "pending"

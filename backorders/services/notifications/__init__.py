@@ -6,7 +6,7 @@ change. Each function does two things:
 
 * sends the outward signals of ``backorders.signals`` after commit (for host code);
 * plans the customer's email: an outbox row (``Notification``) written in the same transaction,
-  sent after commit by ``notification_send_task`` (see ``services.outbox``).
+  sent after commit by ``notification_send_task`` (see ``services.notifications.outbox``).
 
 Grouping: the rows a transaction writes are kept in a per-transaction batch, so that several
 lines of one order changing in the same transaction (an order cancelled, a stock rise that
@@ -34,8 +34,10 @@ Which changes email the customer:
 An allocation taken back (allocated → waiting) and an ETA that becomes unknown send nothing:
 there is no news worth a message, and the customer keeps the last date they were told.
 
-Modules: this one holds the hooks; ``planning`` what a message says and how rows are written and
-enqueued; ``owner`` the owner's actions (resend, fresh links) and the daily digest.
+Modules: this one holds the hooks; ``planning`` what a message says and how rows are written;
+``batch`` how they are grouped per transaction and enqueued; ``outbox`` how they are sent;
+``tracking`` what happens after (bounces, suppressions); ``links`` the signed links in them;
+``owner`` the owner's actions (resend, fresh links) and the daily digest.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,16 +48,16 @@ from django.db import transaction
 from backorders import signals
 from backorders.models import Backorder, Notification
 from backorders.services.audit import Actor
+from backorders.services.notifications.batch import notifications_enqueue
 from backorders.services.notifications.owner import (
     notification_resend,
     order_link_send,
     owner_digests_plan,
 )
 from backorders.services.notifications.planning import (
+    followups_plan,
     notification_language,
-    notifications_enqueue,
-    plan,
-    plan_followups,
+    notifications_plan,
     shop_setting,
 )
 
@@ -84,14 +86,14 @@ def _send_after_commit(signal: signals.Signal, items: list[dict]) -> None:
 
 
 @transaction.atomic(savepoint=False)
-def backorders_created(*, backorders: Sequence[Backorder], actor: Actor) -> None:
+def backorders_notify_created(*, backorders: Sequence[Backorder], actor: Actor) -> None:
     """New backorders (one order's short lines) were created: one confirmation per order."""
     _send_after_commit(signals.backorder_created, [{"backorder": bo, "actor": actor} for bo in backorders])
-    plan(kind=Kind.CONFIRMATION, backorder_ids=[bo.pk for bo in backorders])
+    notifications_plan(kind=Kind.CONFIRMATION, backorder_ids=[bo.pk for bo in backorders])
 
 
 @transaction.atomic(savepoint=False)
-def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: str, actor: Actor) -> None:
+def backorders_notify_status(*, backorders: Iterable[Backorder], old_status: str, actor: Actor) -> None:
     """``backorders`` (already saved with their new status) left ``old_status``."""
     changed = [bo for bo in backorders if bo.status != old_status]
     _send_after_commit(
@@ -103,9 +105,9 @@ def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: st
     )
     by_status = {status: [bo.pk for bo in changed if bo.status == status] for status in _STATUS_KINDS}
     if ids := by_status[Backorder.Status.ALLOCATED]:
-        plan(kind=Kind.READY, backorder_ids=ids)
+        notifications_plan(kind=Kind.READY, backorder_ids=ids)
     if ids := by_status[Backorder.Status.FULFILLED]:
-        plan_followups(plan(kind=Kind.SHIPPED, backorder_ids=ids))
+        followups_plan(notifications_plan(kind=Kind.SHIPPED, backorder_ids=ids))
     if ids := by_status[Backorder.Status.CANCELLED]:
         _send_after_commit(
             signals.backorder_cancelled,
@@ -115,14 +117,14 @@ def backorders_status_changed(*, backorders: Iterable[Backorder], old_status: st
                 if bo.status == Backorder.Status.CANCELLED
             ],
         )
-        plan(kind=Kind.CANCELLED, backorder_ids=ids, extra={"actor": actor.kind})
+        notifications_plan(kind=Kind.CANCELLED, backorder_ids=ids, extra={"actor": actor.kind})
 
 
 @transaction.atomic(savepoint=False)
-def backorders_cancelled_here(*, backorders: Sequence[Backorder], actor: Actor) -> None:
+def backorders_notify_cancelled_here(*, backorders: Sequence[Backorder], actor: Actor) -> None:
     """A customer, the owner or the store cancelled ``backorders`` here, not on the platform:
     the shop owner is emailed at once (one message per order) to settle them there."""
-    plan(
+    notifications_plan(
         kind=Kind.OWNER_CANCELLED,
         backorder_ids=[bo.pk for bo in backorders],
         extra={"actor": actor.kind, "actor_name": actor.name},
@@ -133,17 +135,7 @@ _STATUS_KINDS = [Backorder.Status.ALLOCATED, Backorder.Status.FULFILLED, Backord
 
 
 @transaction.atomic(savepoint=False)
-def backorder_eta_changed(*, backorder: Backorder, old_eta: date | None, actor: Actor) -> None:
-    """``backorder``'s current ETA (already saved) moved from ``old_eta``.
-
-    Same as ``backorders_eta_changed`` for one backorder (which a service moving many ETAs at
-    once should call instead: its cost does not grow with the number of backorders).
-    """
-    backorders_eta_changed(backorders=[backorder], old_etas={backorder.pk: old_eta}, actor=actor)
-
-
-@transaction.atomic(savepoint=False)
-def backorders_eta_changed(
+def backorders_notify_eta(
     *, backorders: Sequence[Backorder], old_etas: Mapping[int, date | None], actor: Actor
 ) -> None:
     """The current ETAs of ``backorders`` (already saved) moved from ``old_etas[backorder.pk]``.
@@ -166,15 +158,14 @@ def backorders_eta_changed(
             for bo in backorders
         ],
     )
-    plan(kind=Kind.ETA_CHANGED, backorder_ids=[bo.pk for bo in backorders], old_etas=old_etas)
+    notifications_plan(kind=Kind.ETA_CHANGED, backorder_ids=[bo.pk for bo in backorders], old_etas=old_etas)
 
 
 __all__ = [
-    "backorder_eta_changed",
-    "backorders_cancelled_here",
-    "backorders_created",
-    "backorders_eta_changed",
-    "backorders_status_changed",
+    "backorders_notify_cancelled_here",
+    "backorders_notify_created",
+    "backorders_notify_eta",
+    "backorders_notify_status",
     "notification_language",
     "notification_resend",
     "notifications_enqueue",

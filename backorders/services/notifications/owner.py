@@ -7,10 +7,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from backorders.models import Backorder, Notification, Order, Shop
+from backorders.models import Backorder, Notification, Order, Shop, WebhookDelivery
 from backorders.selectors.suppressions import address_suppressed
 from backorders.services.audit import Actor
-from backorders.services.notifications.planning import Batch, iso_date, notification_language
+from backorders.services.notifications.batch import Batch
+from backorders.services.notifications.planning import iso_date, notification_language
 
 Kind = Notification.Kind
 
@@ -116,11 +117,7 @@ def _digest_context(shop: Shop, since: datetime, today: date) -> dict[str, Any]:
 
 
 def _failed_webhooks(shop: Shop, since: datetime) -> int:
-    """Webhook deliveries that failed or were rejected since ``since`` (0 without the webhooks app)."""
-    try:
-        from backorders.models import WebhookDelivery
-    except ImportError:  # pragma: no cover - the webhooks models not installed
-        return 0
+    """Webhook deliveries that failed or were rejected since ``since``."""
     statuses = [WebhookDelivery.Status.FAILED, WebhookDelivery.Status.REJECTED]
     return (
         WebhookDelivery.objects.filter(shop=shop, status__in=statuses)
