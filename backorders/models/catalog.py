@@ -8,11 +8,35 @@ may be negative when the shop sold beyond stock; ``Variant.available`` is their 
 repaired nightly by ``stock_reconcile``.
 """
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backorders.models.shops import BackorderMode, Shop
+
+
+def http_url_valid(url: str) -> bool:
+    """Whether ``url`` is an absolute ``http``/``https`` URL with a host, free of whitespace and
+    control characters (browsers drop tabs and newlines, so ``java\tscript:`` is ``javascript:``),
+    and valid Unicode. The only URLs from outside the app that are stored as links."""
+    if not url or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    try:
+        url.encode("utf-8")
+        parts = urlsplit(url)
+        host = parts.hostname
+    except (ValueError, UnicodeError):  # a lone surrogate, a malformed IPv6 host "http://[::1"
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
+def validate_http_url(value: str) -> None:
+    """A stored link is an absolute http(s) URL (see ``http_url_valid``), or empty."""
+    if value and not http_url_valid(value):
+        raise ValidationError(_("Enter an absolute http:// or https:// address."), code="invalid")
 
 
 class PolicyFields(models.Model):
@@ -55,7 +79,7 @@ class Product(PolicyFields):
     vendor = models.CharField(_("vendor"), max_length=255, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    image_url = models.URLField(_("image URL"), max_length=1000, blank=True)
+    image_url = models.URLField(_("image URL"), max_length=1000, blank=True, validators=[validate_http_url])
     platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

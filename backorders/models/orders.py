@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from backorders.models.catalog import Variant
+from backorders.models.catalog import Variant, validate_http_url
 from backorders.models.shops import Shop
 
 
@@ -118,7 +118,7 @@ class Backorder(models.Model):
     flag_reason = models.CharField(_("attention reason"), max_length=255, blank=True)
     tracking_company = models.CharField(max_length=255, blank=True)
     tracking_number = models.CharField(max_length=255, blank=True)
-    tracking_url = models.URLField(max_length=1000, blank=True)
+    tracking_url = models.URLField(max_length=1000, blank=True, validators=[validate_http_url])
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)

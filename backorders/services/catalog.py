@@ -4,6 +4,7 @@ Platform data carries its own ``updated_at``: data older than what is stored is 
 late or out-of-order deliveries never overwrite newer data.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,9 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Location, Product, Shop, Variant
+from backorders.models.catalog import http_url_valid
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.eta import eta_refresh
 from backorders.services.locking import retrying_atomic, variants_lock
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,13 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     product.vendor = data.vendor[:255]
     product.tags = tags_parse(data.tags)
     product.status = data.status if data.status in Product.Status.values else Product.Status.ACTIVE
-    product.image_url = data.image_url[:1000]
+    # Only an http(s) link is stored as one (a payload or a host could pass javascript: or data:).
+    image_url = data.image_url if len(data.image_url) <= 1000 and http_url_valid(data.image_url) else ""
+    if data.image_url and not image_url:
+        logger.warning(
+            "product %s: image URL dropped, not an http(s) URL: %.80r", data.platform_id, data.image_url
+        )
+    product.image_url = image_url
     product.platform_updated_at = data.updated_at or product.platform_updated_at
     product.save()
 

@@ -7,7 +7,6 @@ An illegal transition (cancelling a fulfilled backorder, fulfilling a cancelled 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import F
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Cancellation, Event, Order, OrderLine, Variant
+from backorders.models.catalog import http_url_valid
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.locking import retrying_atomic, variants_lock
@@ -31,21 +31,6 @@ TRACKING_URL_MAX = Backorder._meta.get_field("tracking_url").max_length or 1000
 class TrackingUrlError(ValueError):
     """A tracking URL that is not an absolute http(s) URL (``javascript:``, ``data:``, relative…)
     or longer than its column: it would become a link in the customer's emails and pages."""
-
-
-def http_url_valid(url: str) -> bool:
-    """Whether ``url`` is an absolute ``http``/``https`` URL with a host, free of whitespace and
-    control characters (browsers drop tabs and newlines, so ``java\tscript:`` is ``javascript:``),
-    and valid Unicode. The only URLs from outside the app that are stored as links."""
-    if not url or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
-        return False
-    try:
-        url.encode("utf-8")
-        parts = urlsplit(url)
-        host = parts.hostname
-    except (ValueError, UnicodeError):  # a lone surrogate, a malformed IPv6 host "http://[::1"
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(host)
 
 
 @dataclass(frozen=True)

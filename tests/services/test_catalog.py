@@ -122,3 +122,28 @@ def test_a_restock_date_is_refused_only_before_today_in_the_shops_time_zone(
         variant = variant_set_policy(variant=variant, restock_date=today_there, actor=Actor.admin("o"))
     variant.refresh_from_db()
     assert variant.restock_date == today_there
+
+
+def test_a_product_image_that_is_not_an_http_url_is_not_stored_from_a_python_caller(shop, caplog):
+    from backorders.services.catalog import ProductData, product_upsert
+
+    product = product_upsert(
+        shop=shop, data=ProductData(platform_id=9, title="Mug", image_url="javascript:alert(1)", variants=())
+    )
+    assert product.image_url == ""
+    assert "image URL dropped" in caplog.text
+    product = product_upsert(
+        shop=shop,
+        data=ProductData(platform_id=9, title="Mug", image_url="https://cdn.example.com/m.png", variants=()),
+    )
+    assert product.image_url == "https://cdn.example.com/m.png"
+
+
+def test_stored_links_must_be_http_urls_when_validated(shop):
+    from django.core.exceptions import ValidationError
+
+    from backorders.models import Product
+
+    product = Product(shop=shop, platform_id=10, title="Mug", image_url="ftp://example.com/m.png")
+    with pytest.raises(ValidationError, match="http"):
+        product.full_clean()
