@@ -266,19 +266,26 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(demo, ad
     closed = Backorder.objects.filter(status=Backorder.Status.WAITING).order_by("pk")[1]
     backorder_cancel(backorder=closed, actor=Actor.admin("someone"))
 
+    selection = {"action": "cancel_backorders", "_selected_action": [waiting.pk, closed.pk]}
+    page = admin_client.post(url(Backorder, "changelist"), selection).content.decode()
+    # First a confirmation page: what will be cancelled, what cannot be, and the reason to send.
+    assert "This backorder will be cancelled" in page and "Not cancelled" in page
+    assert 'value="Cancelled by the shop."' in page
+    waiting.refresh_from_db()
+    assert waiting.status == Backorder.Status.WAITING  # nothing happened yet
+
     response = admin_client.post(
         url(Backorder, "changelist"),
-        {"action": "cancel_backorders", "_selected_action": [waiting.pk, closed.pk]},
+        {**selection, "post": "yes", "reason": "  Discontinued by the maker.\n "},
         follow=True,
     )
-
     text = response.content.decode()
-    assert "1 backorder(s) cancelled." in text
+    assert "1 backorder(s) cancelled; they are listed under" in text
     assert "cannot be cancelled" in text
     waiting.refresh_from_db()
     assert waiting.status == Backorder.Status.CANCELLED
     event = waiting.events.get(kind=Event.Kind.CANCELLED)
-    assert (event.actor_kind, event.actor_name, event.note) == ("admin", "admin", "Cancelled by the shop.")
+    assert (event.actor_kind, event.actor_name, event.note) == ("admin", "admin", "Discontinued by the maker.")
 
 
 def test_a_past_restock_date_is_a_form_error_on_that_field_and_nothing_is_saved_or_emailed(

@@ -210,13 +210,42 @@ class BackorderAdmin(ReadOnlyAdmin):
             self.message_user(request, message, messages.WARNING)
 
     @admin.action(description=_("Cancel selected backorders (units go to the next in line)"))
-    def cancel_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> None:
-        self._apply(
-            request,
-            queryset,
-            partial(backorder_cancel, reason=str(_("Cancelled by the shop."))),
-            str(_("%(n)d backorder(s) cancelled.")),
-        )
+    def cancel_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> HttpResponse | None:
+        """First a confirmation page (what will be cancelled and emailed, with the reason the
+        customer reads); its "yes" cancels through the service as this admin user."""
+        if request.POST.get("post") == "yes":
+            reason = " ".join(request.POST.get("reason", "").split())[:255] or str(
+                _("Cancelled by the shop.")
+            )
+            self._apply(
+                request,
+                queryset,
+                partial(backorder_cancel, reason=reason),
+                str(_("%(n)d backorder(s) cancelled; they are listed under “Cancellations to settle”.")),
+            )
+            return None
+        backorders = list(queryset.select_related("order", "variant__product").order_by("pk"))
+        cancellable = [bo for bo in backorders if bo.status in Backorder.Status.open()]
+        if not cancellable:
+            self.message_user(
+                request,
+                _("Nothing was cancelled: only waiting or allocated backorders can be cancelled."),
+                messages.ERROR,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel backorders"),
+            "opts": self.model._meta,
+            "media": self.media,
+            "cancellable": cancellable,
+            "refused": [bo for bo in backorders if bo.status not in Backorder.Status.open()],
+            "default_reason": _("Cancelled by the shop."),
+            "action": "cancel_backorders",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/backorders/backorder/cancel_confirmation.html", context)
 
     @admin.action(description=_("Mark selected backorders as shipped"))
     def fulfil_backorders(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> HttpResponse | None:

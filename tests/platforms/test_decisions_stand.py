@@ -86,7 +86,7 @@ def test_an_owner_cancellation_in_the_admin_also_stands(deliver, cancelled, admi
     second = Backorder.objects.get(order__platform_id=5678901234999)
     response = admin_client.post(
         "/admin/backorders/backorder/",
-        {"action": "cancel_backorders", "_selected_action": [second.pk]},
+        {"action": "cancel_backorders", "_selected_action": [second.pk], "post": "yes"},
         secure=True,
     )
     assert response.status_code == 302
