@@ -10,12 +10,9 @@ Refused requests are counted by the core (``services.webhooks.rejections``).
 import base64
 import hashlib
 import hmac
-import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 
 def webhook_signature(*, secret: str, body: bytes) -> str:
