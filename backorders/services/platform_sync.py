@@ -27,7 +27,7 @@ from backorders.services.stock import stock_set_available
 
 class NotYetKnown(Exception):
     """The delivery refers to catalog rows not recorded yet; retried, since the platform's other
-    deliveries (e.g. ``products/create``) usually bring them within seconds."""
+    deliveries (the product's own report) usually bring them within seconds."""
 
 
 @transaction.atomic
