@@ -9,5 +9,9 @@ class BackordersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the system checks, and connects anymail's tracking signal to the outbox.
+        # Registers the system checks, connects anymail's tracking signal to the outbox, and
+        # registers the platform adapters with the core's webhook registry.
         from backorders import checks, receivers  # noqa: F401
+        from backorders.platforms import shopify
+
+        shopify.register()

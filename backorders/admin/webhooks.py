@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from backorders.admin.base import ReadOnlyAdmin
 from backorders.models import CustomerDataRequest, PendingInventory, WebhookDelivery
-from backorders.platforms.shopify.verification import rejection_counts
+from backorders.selectors.webhooks import webhook_rejection_counts
 from backorders.services.webhooks import webhook_delivery_retry
 from backorders.services.webhooks.bodies import body_load
 
@@ -125,7 +125,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        counts = {reason: count for reason, count in rejection_counts().items() if count}
+        counts = {reason: count for reason, count in webhook_rejection_counts().items() if count}
         return super().changelist_view(request, {**(extra_context or {}), "rejection_counts": counts})
 
 

@@ -75,3 +75,14 @@ def deliver(client, shop, django_capture_on_commit_callbacks):
             return client.post(path, data=body, content_type="application/json", headers=sent)
 
     return send
+
+
+@pytest.fixture
+def fake_platform():
+    """The test-only second platform (tests/fake_platform), registered for one test."""
+    from backorders.services.webhooks.registry import platform_register, platform_unregister
+    from tests.fake_platform import PLATFORM
+
+    platform_register(platform=PLATFORM)
+    yield PLATFORM
+    platform_unregister(name=PLATFORM.name)

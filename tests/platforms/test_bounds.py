@@ -238,7 +238,7 @@ def test_a_long_numeric_string_is_refused_as_an_id_without_converting_it():
 
 def test_a_data_error_that_slips_past_the_payload_layer_rejects_the_delivery_after_one_attempt(deliver):
     with mock.patch(
-        "backorders.platforms.shopify.handlers.product_upsert",
+        "backorders.platforms.shopify.handlers.catalog.product_upsert",
         side_effect=DataError("value too long for type character varying(255)"),
     ) as upsert:
         assert deliver("products/create", "products_create").status_code == 200
@@ -251,7 +251,9 @@ def test_a_data_error_that_slips_past_the_payload_layer_rejects_the_delivery_aft
 
 def test_a_unicode_error_rejects_the_delivery_after_one_attempt_with_a_storable_message(deliver):
     error = UnicodeEncodeError("utf-8", "\ud800\x00", 0, 1, "surrogates not allowed")
-    with mock.patch("backorders.platforms.shopify.handlers.product_upsert", side_effect=error) as upsert:
+    with mock.patch(
+        "backorders.platforms.shopify.handlers.catalog.product_upsert", side_effect=error
+    ) as upsert:
         deliver("products/create", "products_create")
 
     assert upsert.call_count == 1
@@ -264,7 +266,8 @@ def test_a_database_outage_is_still_retried(deliver):
     from django.db import OperationalError
 
     with mock.patch(
-        "backorders.platforms.shopify.handlers.product_upsert", side_effect=OperationalError("server closed")
+        "backorders.platforms.shopify.handlers.catalog.product_upsert",
+        side_effect=OperationalError("server closed"),
     ) as upsert:
         deliver("products/create", "products_create")
 

@@ -7,7 +7,8 @@ from django.test import override_settings
 
 from backorders.beat import beat_schedule, periodic_task_names
 from backorders.models import WebhookDelivery
-from backorders.platforms.shopify.verification import app_secrets, rejection_counts
+from backorders.platforms.shopify.verification import app_secrets
+from backorders.selectors.webhooks import webhook_rejection_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_without_the_secret_setting_a_webhook_is_401_saying_which_secret_to_conf
     answer = response.json()
     assert answer["error"] == "no_secret"
     assert "SHOPIFY_API_SECRET" in answer["detail"] and "--secret" in answer["detail"]
-    assert rejection_counts()["no_secret"] == 1
+    assert webhook_rejection_counts()["no_secret"] == 1
     assert not WebhookDelivery.objects.exists()
 
 

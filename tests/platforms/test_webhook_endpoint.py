@@ -7,7 +7,7 @@ import pytest
 from django.db import OperationalError
 
 from backorders.models import Order, Product, Shop, WebhookDelivery
-from backorders.platforms.shopify.verification import rejection_counts
+from backorders.selectors.webhooks import webhook_rejection_counts
 from tests.platforms.conftest import OLD_SECRET, URL, fixture_bytes, headers_for
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_a_missing_required_header_is_401_and_writes_nothing(deliver, header):
     assert response.status_code == 401
     assert header in response.json()["detail"]
     assert nothing_written()
-    assert rejection_counts()["missing_header"] == 1
+    assert webhook_rejection_counts()["missing_header"] == 1
 
 
 def test_a_bad_signature_is_401_and_writes_nothing(deliver):
@@ -84,7 +84,7 @@ def test_a_bad_signature_is_401_and_writes_nothing(deliver):
 
     assert response.status_code == 401
     assert nothing_written()
-    assert rejection_counts()["bad_signature"] == 1
+    assert webhook_rejection_counts()["bad_signature"] == 1
 
 
 def test_a_signature_with_the_wrong_secret_is_401(deliver):
@@ -113,14 +113,14 @@ def test_without_any_secret_configured_nothing_verifies(deliver, settings):
     settings.SHOPIFY_API_SECRET = settings.SHOPIFY_API_SECRET_PREVIOUS = ""
     response = deliver("products/create", "products_create", secret="")
     assert response.status_code == 401
-    assert rejection_counts()["no_secret"] == 1
+    assert webhook_rejection_counts()["no_secret"] == 1
     assert nothing_written()
 
 
 def test_an_unknown_shop_is_401(deliver):
     response = deliver("orders/create", "orders_create", shop_domain="stranger.myshopify.com")
     assert response.status_code == 401
-    assert rejection_counts()["unknown_shop"] == 1
+    assert webhook_rejection_counts()["unknown_shop"] == 1
     assert nothing_written()
 
 
@@ -129,7 +129,7 @@ def test_an_inactive_shop_is_401_except_for_the_privacy_topics(deliver, shop):
 
     assert deliver("orders/create", "orders_create").status_code == 401
     assert nothing_written()
-    assert rejection_counts()["inactive_shop"] == 1
+    assert webhook_rejection_counts()["inactive_shop"] == 1
     # The platform sends these after the uninstall (shop/redact 48 h later): they must be obeyed.
     assert deliver("customers/redact", "customers_redact").status_code == 200
     assert WebhookDelivery.objects.get().status == Status.PROCESSED
@@ -153,7 +153,7 @@ def test_a_body_over_one_mebibyte_is_413_before_anything_else(deliver):
     response = deliver("orders/create", body)
     assert response.status_code == 413
     assert nothing_written()
-    assert rejection_counts()["too_large"] == 1
+    assert webhook_rejection_counts()["too_large"] == 1
 
 
 def test_a_body_of_exactly_one_mebibyte_is_accepted(deliver):

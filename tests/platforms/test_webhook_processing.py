@@ -111,7 +111,8 @@ def test_an_order_that_the_service_refuses_as_invalid_is_rejected(deliver):
 
 def test_a_processing_error_is_retried_then_marked_failed_with_the_error(deliver):
     with mock.patch(
-        "backorders.platforms.shopify.handlers.product_upsert", side_effect=RuntimeError("disk on fire")
+        "backorders.platforms.shopify.handlers.catalog.product_upsert",
+        side_effect=RuntimeError("disk on fire"),
     ) as upsert:
         assert deliver("products/create", "products_create").status_code == 200
 
@@ -133,7 +134,7 @@ def test_a_transient_error_is_retried_and_then_succeeds(deliver):
             raise ConnectionResetError("lost the connection")
         return product_upsert(**kwargs)
 
-    with mock.patch("backorders.platforms.shopify.handlers.product_upsert", side_effect=flaky):
+    with mock.patch("backorders.platforms.shopify.handlers.catalog.product_upsert", side_effect=flaky):
         deliver("products/create", "products_create")
 
     delivery = WebhookDelivery.objects.get()
@@ -144,7 +145,7 @@ def test_a_transient_error_is_retried_and_then_succeeds(deliver):
 def test_a_failed_attempt_rolls_back_its_partial_effects(shop):
     delivery = record(shop)
     with mock.patch(
-        "backorders.platforms.shopify.handlers.pending_inventory_apply",
+        "backorders.platforms.shopify.handlers.catalog.pending_inventory_apply",
         side_effect=RuntimeError("late failure"),
     ):
         with pytest.raises(DeliveryRetry):

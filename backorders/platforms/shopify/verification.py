@@ -1,36 +1,18 @@
-"""Webhook signatures, and the tally of refused webhook requests.
+"""Webhook signatures.
 
 The platform signs the raw body bytes: base64 of HMAC-SHA256 keyed with the app's client secret
 (or a custom app's own secret). The signature is checked on exactly the bytes received, never on
 re-serialised JSON, and compared in constant time.
 
-Refused requests are counted per reason in Django's cache (shared by every process when the
-cache is shared, e.g. Redis; per process with the default local-memory cache) and logged. They are
-never rows: a flood of forged requests must not be able to fill the database.
+Refused requests are counted by the core (``services.webhooks.rejections``).
 """
 
 import base64
 import hashlib
 import hmac
-import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
-
-logger = logging.getLogger(__name__)
-
-REJECTION_REASONS = (
-    "missing_header",  # a required header is absent
-    "too_large",  # body over WEBHOOK_MAX_BODY_BYTES
-    "unknown_shop",  # no shop with that domain
-    "no_secret",  # neither the shop nor the app has a secret configured
-    "bad_signature",  # the HMAC does not match any accepted secret
-    "inactive_shop",  # the shop uninstalled the app (privacy topics are still accepted)
-    "not_json_object",  # signed, but the body is not a JSON object (recorded as a rejected delivery)
-    "too_deep",  # signed, but nested deeper than bodies.MAX_NESTING (recorded as a rejected delivery)
-)
-_CACHE_PREFIX = "backorders:webhooks:rejected:"
 
 
 def webhook_signature(*, secret: str, body: bytes) -> str:
@@ -68,24 +50,3 @@ def webhook_signature_valid(*, body: bytes, signature: str, secrets: Iterable[st
         if secret and hmac.compare_digest(webhook_signature(secret=secret, body=body).encode("ascii"), given):
             matched = True
     return matched
-
-
-def rejection_record(*, reason: str, shop_domain: str = "", topic: str = "") -> None:
-    """Count and log one refused webhook request (never fails the request it is about)."""
-    logger.warning("webhook refused: %s (shop %.100r, topic %.100r)", reason, shop_domain, topic)
-    key = _CACHE_PREFIX + reason
-    try:
-        cache.add(key, 0, timeout=None)
-        cache.incr(key)
-    except Exception:  # a cache outage must not turn a 401 into a 500
-        logger.exception("could not count a refused webhook request")
-
-
-def rejection_counts() -> dict[str, int]:
-    """Refused webhook requests per reason since the cache was last cleared."""
-    try:
-        found = cache.get_many([_CACHE_PREFIX + reason for reason in REJECTION_REASONS])
-    except Exception:
-        logger.exception("could not read the refused-webhook counters")
-        found = {}
-    return {reason: int(found.get(_CACHE_PREFIX + reason) or 0) for reason in REJECTION_REASONS}

@@ -9,7 +9,7 @@ is mounted with and without a trailing slash, so that no redirect ever answers i
 * 400: signed, but the body is not a JSON object, or nests arrays and objects deeper than
   ``bodies.MAX_NESTING`` (stored as ``rejected`` with the reason: retrying cannot help);
 * 401: a required header is missing, the shop is unknown or inactive, or the signature does not
-  verify; nothing is written (a per-reason count is kept, see ``verification``);
+  verify; nothing is written (a per-reason count is kept, ``services.webhooks.rejections``);
 * 405: not a POST; 413: body over WEBHOOK_MAX_BODY_BYTES;
 * 503: the database is unavailable, so that the platform retries later.
 """
@@ -25,13 +25,10 @@ from backorders.conf import get_setting
 from backorders.models import WebhookDelivery
 from backorders.platforms.shopify.handlers import PRIVACY_TOPICS, topic_handled
 from backorders.platforms.shopify.payloads import timestamp_parse
-from backorders.platforms.shopify.verification import (
-    rejection_record,
-    webhook_secrets,
-    webhook_signature_valid,
-)
+from backorders.platforms.shopify.verification import webhook_secrets, webhook_signature_valid
 from backorders.services.webhooks import shop_credentials, webhook_delivery_receive, webhook_delivery_record
 from backorders.services.webhooks.bodies import BodyTooDeep, body_load
+from backorders.services.webhooks.rejections import webhook_rejection_record
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ def _header(request: HttpRequest, name: str) -> str:
 def _refuse(
     status: int, reason: str, message: str, *, shop_domain: str = "", topic: str = ""
 ) -> HttpResponse:
-    rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
+    webhook_rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
     return JsonResponse({"error": reason, "detail": message}, status=status)
 
 
@@ -156,7 +153,7 @@ def _accepted(verdict: dict[str, str], *, shop_domain: str, topic: str) -> HttpR
     """The answer to a verified delivery: 200, or 400 with the reason its body was rejected."""
     if verdict["status"] == WebhookDelivery.Status.REJECTED:
         reason = _REFUSED_BODIES[verdict["last_error"]]
-        rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
+        webhook_rejection_record(reason=reason, shop_domain=shop_domain, topic=topic)
         return JsonResponse({"error": reason, "detail": verdict["last_error"]}, status=400)
     return HttpResponse(status=200)
 

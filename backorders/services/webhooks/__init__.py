@@ -23,6 +23,9 @@ The life of a delivery row (``WebhookDelivery.status``)::
   redelivered task) never process it at the same time. The topic's effects and the ``processed``
   mark commit in one transaction: a crash in between leaves the row to be claimed again, and every
   handler is idempotent (the services ignore stale and repeated data).
+* The topic's handler is the one a platform adapter registered for it (``registry``, from the
+  app's ``ready()``): the core imports no platform. A handler rejects a body invalid for its
+  topic with ``DeliveryRejected``; refused requests are counted by ``rejections``.
 """
 
 from backorders.services.webhooks.pending import (
@@ -45,8 +48,10 @@ from backorders.services.webhooks.receiving import (
     webhook_delivery_receive,
     webhook_delivery_record,
 )
+from backorders.services.webhooks.registry import DeliveryRejected
 
 __all__ = [
+    "DeliveryRejected",
     "DeliveryRetry",
     "ShopCredentials",
     "pending_inventory_apply",

@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from backorders.conf import get_setting
 from backorders.models import PendingInventory, WebhookDelivery
+from backorders.services.webhooks.bodies import BodyTooDeep, body_load
 from backorders.services.webhooks.pending import pending_inventory_sweep
 from backorders.services.webhooks.receiving import _enqueue
+from backorders.services.webhooks.registry import DeliveryRejected, platform_for_topic
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +24,8 @@ class DeliveryRetry(Exception):
 
 
 # Errors that the same body raises on every attempt: the delivery is ``rejected`` at once with the
-# error, never retried. ``ValueError`` covers the payload layer's ``PayloadError`` (a field out of
-# bounds, named), ``UnicodeError`` and the services' refusals of a value; ``DataError`` is a
+# error, never retried. ``ValueError`` covers ``DeliveryRejected`` (a platform's payload error: a
+# field out of bounds, named), ``UnicodeError`` and the services' refusals of a value; ``DataError`` is a
 # value no column holds that slipped past the payload layer; ``RecursionError`` and
 # ``ArithmeticError`` (overflow, decimal) come from the value too. Everything else (database
 # outages, lock timeouts, deadlocks, a lost connection, ``NotYetKnown``, a bug fixed by the next
@@ -61,24 +63,23 @@ def _finish(
 def webhook_delivery_process(*, delivery_id: int) -> str:
     """Process one stored delivery if it is waiting (else do nothing); return its new status.
 
-    The topic's handler and the ``processed`` mark commit together. A ``PayloadError`` (or
+    The topic's handler (of the platform that registered the topic, ``registry``) and the
+    ``processed`` mark commit together; a topic no platform handles ends ``ignored``. A
+    ``DeliveryRejected`` (or
     another of ``PERMANENT_ERRORS``) rolls the handler's writes back and marks the delivery
     ``rejected`` with its message, on the first attempt (retrying cannot help). Any other error
     puts it back to ``received`` and raises ``DeliveryRetry`` for the task to retry with backoff,
     until the WEBHOOK_MAX_ATTEMPTS-th attempt, which marks it ``failed`` with the error instead.
     """
-    from backorders.platforms.shopify.handlers import delivery_handle
-    from backorders.platforms.shopify.payloads import PayloadError
-
     now = timezone.now()
     if not _claim(delivery_id, now):
         return "not claimable"
     delivery = WebhookDelivery.objects.select_related("shop").get(pk=delivery_id)
     try:
         with transaction.atomic():
-            handled = delivery_handle(delivery=delivery)
+            handled = _handle(delivery)
             _finish(delivery, now, Status.PROCESSED if handled else Status.IGNORED)
-    except PayloadError as exc:
+    except DeliveryRejected as exc:
         logger.warning("webhook delivery %s (%s) rejected: %s", delivery.pk, delivery.topic, exc)
         _finish(delivery, now, Status.REJECTED, _text(str(exc)) or "The payload is invalid for its topic.")
         return Status.REJECTED
@@ -104,6 +105,33 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
         _finish(delivery, now, Status.RECEIVED, error, enqueued_at=timezone.now())
         raise DeliveryRetry(error) from exc
     return Status.PROCESSED if handled else Status.IGNORED
+
+
+def _handle(delivery: WebhookDelivery) -> bool:
+    """Run the topic's handler on the delivery's decoded body; False if no platform handles it."""
+    platform = platform_for_topic(delivery.topic)
+    if platform is None:
+        return False
+    try:
+        payload = body_load(delivery.body)
+    except BodyTooDeep as exc:
+        raise DeliveryRejected(str(exc)) from None
+    except ValueError:
+        raise DeliveryRejected("The body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise DeliveryRejected(f"The body must be a JSON object, not {_kind(payload)}.")
+    platform.handlers[delivery.topic](delivery, payload)
+    return True
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "null"
 
 
 def _text(message: str) -> str:

@@ -29,6 +29,7 @@ from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
 from backorders.services.lifecycle import http_url_valid
+from backorders.services.webhooks.registry import DeliveryRejected
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ _GID = re.compile(r"^gid://[\w-]+/\w+/([0-9]+)$", re.ASCII)
 _CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 
-class PayloadError(ValueError):
+class PayloadError(DeliveryRejected):
     """The payload lacks a field its topic needs, or has one of the wrong type or out of bounds
-    (never retried)."""
+    (the core's ``DeliveryRejected``: never retried)."""
 
 
 def max_length(model: type[Model], field: str) -> int:
