@@ -1,9 +1,17 @@
+import json
 import os
 import socket
+import uuid
+from datetime import date
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
+
+from backorders.platforms.shopify.verification import webhook_signature
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -165,3 +173,190 @@ class celery_broker:  # noqa: N801  (used like a function)
         # Drop the app's references only: kombu's pools are shared, keyed by broker URL.
         self.app._pool = None
         self.app.amqp._producer_pool = None
+
+
+# --- Customer emails: backordered orders, a commit that runs the tasks, fake providers ---
+
+RESTOCK = date(2027, 3, 1)  # manual restock date; ETA = restock + 1 handling day
+ETA = date(2027, 3, 2)
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """``with commit():`` runs the on-commit callbacks at the end (the send tasks run eagerly)."""
+
+    def context():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return context
+
+
+@pytest.fixture
+def variant(make_variant):
+    """A backorderable variant with no stock and a manual restock date."""
+    return make_variant(stock=0, inventory_policy="continue", restock_date=RESTOCK, product__title="Blue Mug")
+
+
+@pytest.fixture
+def make_backordered(make_variant):
+    def make(title: str = "Mug", **fields):
+        return make_variant(
+            stock=0, inventory_policy="continue", restock_date=RESTOCK, product__title=title, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def flaky(settings):
+    """The fake provider: ``flaky.errors`` are raised one per message, then messages go to
+    ``mail.outbox``."""
+    from tests.services.notifications.backends import FlakyBackend
+
+    settings.EMAIL_BACKEND = "tests.services.notifications.backends.FlakyBackend"
+    FlakyBackend.errors = []
+    yield FlakyBackend
+    FlakyBackend.errors = []
+
+
+@pytest.fixture
+def postmark(settings, monkeypatch):
+    """The real anymail Postmark backend, with the HTTP boundary (``requests``) replaced:
+    ``postmark.responses`` are consumed one per API call (an HTTP status, or an exception to
+    raise); an empty queue answers 200. ``postmark.calls`` holds the JSON payloads posted."""
+    import json
+    import types
+    import uuid
+
+    import requests
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token"}
+    state = types.SimpleNamespace(responses=[], calls=[])
+
+    def request(session, method, url, **kwargs):
+        payload = json.loads(kwargs.get("data") or "{}")
+        state.calls.append(payload)
+        outcome = state.responses.pop(0) if state.responses else 200
+        if isinstance(outcome, BaseException):
+            raise outcome
+        response = requests.Response()
+        response.status_code, response.url, response.reason = outcome, url, "Test"
+        response.headers["Content-Type"] = "application/json"
+        if outcome == 200:
+            body = {
+                "To": payload.get("To", ""),
+                "SubmittedAt": "2026-11-26T16:00:00Z",
+                "MessageID": str(uuid.uuid4()),
+                "ErrorCode": 0,
+                "Message": "OK",
+            }
+        elif outcome == 422:
+            body = {
+                "ErrorCode": 406,
+                "Message": "You tried to send to a recipient that has been marked as inactive.\n"
+                f"Found inactive addresses: {payload.get('To', '').lower()}.\n"
+                "Inactive recipients are ones that have generated a hard bounce or a spam complaint.",
+            }
+        else:
+            body = {"ErrorCode": 100, "Message": "Error"}
+        response._content = json.dumps(body).encode()
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    return state
+
+
+class HttpsClient(Client):
+    """A test client whose every request arrives over HTTPS, as production traffic does."""
+
+    def generic(self, method, path, *args, **kwargs):
+        kwargs["secure"] = True
+        return super().generic(method, path, *args, **kwargs)
+
+
+@pytest.fixture
+def browser():
+    return HttpsClient()
+
+
+# --- Platform webhooks: posted through the real URL, signed exactly as the platform signs them ---
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shopify"
+SECRET = "test-client-secret"
+OLD_SECRET = "old-client-secret"
+URL = "/webhooks/shopify"
+
+
+def fixture_bytes(name: str) -> bytes:
+    """A fixture's exact bytes (what the platform would post)."""
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def fixture(name: str) -> dict:
+    return json.loads(fixture_bytes(name))
+
+
+def headers_for(
+    body: bytes, *, topic: str, shop: str, secret: str = SECRET, **extra: str | None
+) -> dict[str, str]:
+    headers = {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": webhook_signature(secret=secret, body=body),
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": "2026-07",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-02T17:00:00.123456789Z",
+    }
+    headers.update(extra)
+    return {key: value for key, value in headers.items() if value is not None}
+
+
+@pytest.fixture
+def app_secrets(settings):
+    """The app's webhook secrets set (autouse under tests/platforms/shopify/)."""
+    settings.SHOPIFY_API_SECRET = SECRET
+    settings.SHOPIFY_API_SECRET_PREVIOUS = OLD_SECRET
+    cache.clear()  # the refused-request counters
+
+
+@pytest.fixture
+def deliver(client, shop, django_capture_on_commit_callbacks):
+    """Post ``payload`` (a fixture name, a dict, or raw bytes) for ``topic``, signed; by default
+    the after-commit callbacks run (the eager Celery task processes the delivery)."""
+
+    def send(
+        topic: str,
+        payload: str | dict | list | bytes,
+        *,
+        process: bool = True,
+        path: str = URL,
+        secret: str = SECRET,
+        shop_domain: str | None = None,
+        headers: dict[str, str | None] | None = None,
+    ):
+        if isinstance(payload, bytes):
+            body = payload
+        elif isinstance(payload, str):
+            body = fixture_bytes(payload)
+        else:
+            body = json.dumps(payload).encode()
+        sent = headers_for(
+            body, topic=topic, shop=shop_domain or shop.domain, secret=secret, **(headers or {})
+        )
+        with django_capture_on_commit_callbacks(execute=process):
+            return client.post(path, data=body, content_type="application/json", headers=sent)
+
+    return send
+
+
+@pytest.fixture
+def fake_platform():
+    """The test-only second platform (tests/fake_platform), registered for one test."""
+    from backorders.services.webhooks.registry import platform_register, platform_unregister
+    from tests.fake_platform import PLATFORM
+
+    platform_register(platform=PLATFORM)
+    yield PLATFORM
+    platform_unregister(name=PLATFORM.name)

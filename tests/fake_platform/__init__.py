@@ -1,5 +1,5 @@
 """A second platform, for tests only: it registers with the core's registry from a test fixture
-(``fake_platform`` in tests/platforms/conftest.py), never from the app, and proves the seam: the
+(``fake_platform`` in tests/conftest.py), never from the app, and proves the seam: the
 core processes and erases its deliveries without knowing it exists, and nothing in
 ``backorders/services`` names it.
 

@@ -18,7 +18,7 @@ from backorders.services.webhooks import (
     webhook_delivery_record,
     webhook_delivery_retry,
 )
-from tests.platforms.conftest import fixture, fixture_bytes
+from tests.conftest import fixture, fixture_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,8 @@ from django.core import mail
 from backorders.models import Notification
 from backorders.services.audit import Actor
 from backorders.services.catalog import product_set_policy, variant_set_policy
-from tests.conftest import fresh
+from tests.conftest import RESTOCK, fresh
 from tests.factories import VariantFactory
-from tests.notifications.conftest import RESTOCK
 
 OWNER = Actor.admin("owner")
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from backorders.models import CustomerDataRequest, PendingInventory, WebhookDelivery
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_secrets")]
 
 Status = WebhookDelivery.Status
 

@@ -5,7 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from backorders.models import Notification, Suppression
-from tests.notifications.conftest import HttpsClient
+from tests.conftest import HttpsClient
 
 
 @pytest.fixture

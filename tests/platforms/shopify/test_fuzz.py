@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from backorders.models import Shop, WebhookDelivery
 from backorders.platforms.shopify.handlers import HANDLERS
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 

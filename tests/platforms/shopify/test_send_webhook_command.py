@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from backorders.models import Product, WebhookDelivery
-from tests.platforms.conftest import FIXTURES, URL
+from tests.conftest import FIXTURES, URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,7 +85,7 @@ def test_the_readme_example_works_as_written_against_the_demo(live_server, setti
 
     settings.SHOPIFY_API_SECRET = project._DEMO_WEBHOOK_SECRET
     ShopFactory(domain="demo-store.myshopify.com")
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     readme = (root / "README.md").read_text()
     block = re.search(
         r"```sh\n\s*(DEBUG=true \.venv/bin/python manage\.py backorders_send_webhook.*?)```", readme, re.S

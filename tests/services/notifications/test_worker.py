@@ -28,12 +28,11 @@ from backorders.models import Notification
 from backorders.platforms.shopify.verification import webhook_signature
 from backorders.services.notifications.outbox import notifications_sweep
 from config.celery import app as celery_app
-from tests.conftest import REDIS_URL, celery_broker
-from tests.notifications.conftest import RESTOCK
+from tests.conftest import REDIS_URL, RESTOCK, celery_broker
 
 BROKER = REDIS_URL  # a Redis database of its own (REDIS_URL; CI gives the suite one)
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
-ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "shopify"
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -147,7 +146,7 @@ def worker_processes(tmp_path):
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.services.notifications.worker_settings",
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": BROKER,
             "SECRET_KEY": os.environ.get("SECRET_KEY", "x"),

@@ -13,7 +13,7 @@ from backorders.platforms.shopify.verification import (
     webhook_signature,
     webhook_signature_valid,
 )
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 # Signatures
 

@@ -20,7 +20,7 @@ from backorders.services.webhooks.registry import (
 )
 from tests.factories import VariantFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_secrets")]
 
 Status = WebhookDelivery.Status
 

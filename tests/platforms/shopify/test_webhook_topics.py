@@ -17,7 +17,7 @@ from backorders.models import (
     Variant,
     WebhookDelivery,
 )
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 

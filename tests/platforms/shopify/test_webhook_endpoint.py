@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from backorders.models import Order, Product, Shop, WebhookDelivery
 from backorders.selectors.webhooks import webhook_rejection_counts
-from tests.platforms.conftest import OLD_SECRET, URL, fixture_bytes, headers_for
+from tests.conftest import OLD_SECRET, URL, fixture_bytes, headers_for
 
 pytestmark = pytest.mark.django_db
 

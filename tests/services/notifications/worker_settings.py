@@ -13,7 +13,7 @@ from celery.signals import task_prerun
 
 from config.settings import *  # noqa: F403
 
-EMAIL_BACKEND = "tests.notifications.backends.RecordingBackend"
+EMAIL_BACKEND = "tests.services.notifications.backends.RecordingBackend"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
     "visibility_timeout": 3,

@@ -7,6 +7,8 @@ import pytest
 from backorders.selectors.webhooks import REJECTION_REASONS, webhook_rejection_counts
 from backorders.services.webhooks.rejections import webhook_rejection_record
 
+pytestmark = pytest.mark.usefixtures("app_secrets")
+
 
 def test_each_refusal_is_counted_under_its_reason_and_every_reason_is_read():
     webhook_rejection_record(reason="bad_signature", shop_domain="a.myshopify.com", topic="orders/create")

@@ -16,8 +16,7 @@ from backorders.services.audit import Actor
 from backorders.services.catalog import variant_set_policy
 from backorders.services.notifications import links
 from backorders.services.stock import stock_set_available
-from tests.conftest import fresh
-from tests.notifications.conftest import HttpsClient
+from tests.conftest import HttpsClient, fresh
 
 OWNER = Actor.admin("owner")
 

@@ -29,8 +29,8 @@ from backorders.models import (
 )
 from backorders.services.catalog import StaleShopEvent, shop_connect, shop_deactivate, shop_upsert
 from backorders.services.privacy import ShopRedactRefused, shop_redact
+from tests.conftest import OLD_SECRET
 from tests.factories import ProductFactory, ShopFactory
-from tests.platforms.conftest import OLD_SECRET
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from backorders.services.catalog import variant_set_policy
 from backorders.services.lifecycle import backorder_cancel
 from backorders.services.notifications.outbox import notifications_sweep
 from backorders.services.stock import stock_set_available
-from tests.notifications.conftest import ETA
-from tests.platforms.conftest import SECRET, headers_for
+from tests.conftest import ETA, SECRET, headers_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.default_grace]
 
@@ -61,7 +60,7 @@ def test_order_then_stock_through_the_webhook_url_sends_exactly_one_true_email(
 ):
     """The platform's order webhook, then (a moment later) the inventory that covers it."""
     settings.SHOPIFY_API_SECRET = SECRET
-    from tests.platforms.conftest import fixture_bytes
+    from tests.conftest import fixture_bytes
 
     def post(topic, name):
         body = fixture_bytes(name)

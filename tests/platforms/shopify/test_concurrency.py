@@ -11,7 +11,7 @@ from django.test import Client
 
 from backorders.models import Backorder, Order, Variant, WebhookDelivery
 from backorders.services.webhooks import webhook_delivery_process, webhook_delivery_record
-from tests.platforms.conftest import URL, fixture_bytes, headers_for
+from tests.conftest import URL, fixture_bytes, headers_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.core import mail
 from backorders.models import Backorder, Cancellation, Notification, Variant
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import backorder_cancel
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 

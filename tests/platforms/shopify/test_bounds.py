@@ -20,7 +20,7 @@ from backorders.platforms.shopify.handlers import HANDLERS
 from backorders.platforms.shopify.payloads import PayloadError
 from backorders.services.lifecycle import Tracking, TrackingUrlError, http_url_valid
 from backorders.services.webhooks.bodies import MAX_NESTING, BodyTooDeep, body_load, nesting_too_deep
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 

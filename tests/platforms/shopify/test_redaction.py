@@ -13,7 +13,7 @@ from django.db import connection
 from backorders.models import CustomerDataRequest, Order, WebhookDelivery
 from backorders.services.privacy import REDACTED_BODY, customer_redact
 from backorders.services.webhooks.bodies import MAX_NESTING
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 Status = WebhookDelivery.Status
 EMAIL = "o&hara.siobhan@example.com"

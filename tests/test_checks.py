@@ -10,7 +10,7 @@ from backorders.models import WebhookDelivery
 from backorders.platforms.shopify.verification import app_secrets
 from backorders.selectors.webhooks import webhook_rejection_counts
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_secrets")]
 
 
 def check_ids() -> list[str]:

@@ -16,7 +16,7 @@ from backorders.models import (
 )
 from backorders.services.audit import Actor
 from backorders.services.lifecycle import backorder_cancel
-from tests.platforms.conftest import fixture
+from tests.conftest import fixture
 
 pytestmark = pytest.mark.django_db
 
