@@ -277,14 +277,26 @@ def test_pruning_deletes_old_processed_deliveries_and_keeps_failed_ones(shop):
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}
 
 
-def test_the_tasks_are_thin_wrappers(shop):
+def test_each_webhook_task_runs_its_service(shop, django_capture_on_commit_callbacks):
+    """The tasks are wrappers, but wired to the right service: each one's effect is visible."""
     from backorders import tasks
 
     delivery = record(shop)
     assert tasks.webhook_delivery_process_task.apply(args=[delivery.pk]).get() == Status.PROCESSED
-    assert tasks.webhook_deliveries_sweep_task.apply().get() == 0
-    assert tasks.webhook_deliveries_prune_task.apply().get() == 0
-    assert get_setting("WEBHOOK_MAX_ATTEMPTS") == 5
+    assert Product.objects.filter(shop=shop).exists()
+
+    waiting = record(shop, webhook_id="late")  # its task was lost: the sweeper takes it up
+    WebhookDelivery.objects.filter(pk=waiting.pk).update(enqueued_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.webhook_deliveries_sweep_task.apply().get() == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Status.PROCESSED  # enqueued again, and processed (tasks run eagerly)
+
+    days = get_setting("WEBHOOK_RETENTION_DAYS") + 1
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(received_at=timezone.now() - timedelta(days=days))
+    assert tasks.webhook_deliveries_prune_task.apply().get() == 1
+    assert not WebhookDelivery.objects.filter(pk=delivery.pk).exists()
+    assert WebhookDelivery.objects.filter(pk=waiting.pk).exists()
 
 
 # Enqueueing with a broker: the per-process dispatcher
