@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from backorders.admin.base import SuperuserOnlyMixin
 from backorders.models import Shop
 from backorders.models.shops import PAYMENT_TEXT_MAX_LENGTH, language_choices
-from backorders.services.catalog import shop_upsert
+from backorders.services.shops import shop_upsert
 
 
 class ShopForm(forms.ModelForm):

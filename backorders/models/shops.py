@@ -138,7 +138,7 @@ class Shop(models.Model):
         help_text=_("Empty: the app's SHOPIFY_API_SECRET (and SHOPIFY_API_SECRET_PREVIOUS) verify webhooks."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    # The app's life cycle on the platform, written only by services.catalog (shop_connect,
+    # The app's life cycle on the platform, written only by services.shops (shop_connect,
     # shop_deactivate). A platform event about the installation (app/uninstalled, shop/redact)
     # acts only if it happened after ``connected_at``: a late or replayed one from before a
     # reconnection changes nothing.

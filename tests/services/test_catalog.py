@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 
 from backorders.models import InventoryLevel, Product, Shop, Variant
 from backorders.services.audit import Actor
-from backorders.services.catalog import ProductData, VariantData, product_upsert, shop_upsert, tags_parse
+from backorders.services.catalog import ProductData, VariantData, product_upsert, tags_parse
+from backorders.services.shops import shop_upsert
 from backorders.services.stock import stock_set_available
 from tests.factories import LocationFactory, at
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from backorders.models.shops import language_choices
-from backorders.services.catalog import shop_connect
+from backorders.services.shops import shop_connect
 
 # Model field -> how the user typed it, so that errors name the option to fix.
 OPTION_OF_FIELD = {

@@ -31,10 +31,10 @@ from backorders.services.catalog import (
     location_get_or_create,
     product_set_policy,
     product_upsert,
-    shop_upsert,
     variant_set_policy,
 )
 from backorders.services.checkout import LineInput, order_record
+from backorders.services.shops import shop_upsert
 from backorders.services.stock import stock_set_available
 
 ACTOR = Actor.system("demo seed")

@@ -33,7 +33,7 @@ def shop_redact(*, shop: Shop, requested_at: datetime | None = None) -> int:
     uninstall: a shop redact's body is the same every time, so a late or replayed one from before
     a reconnection would otherwise erase a shop in use. Such a request deletes nothing and raises
     ``ShopRedactRefused``. The shop's row is locked first, so that a reconnection
-    (``catalog.shop_connect``) and an erasure cannot interleave."""
+    (``shops.shop_connect``) and an erasure cannot interleave."""
     requested_at = requested_at or timezone.now()
     locked = Shop.objects.select_for_update().filter(pk=shop.pk).first()
     if locked is None:

@@ -27,8 +27,8 @@ from backorders.models import (
     Variant,
     WebhookDelivery,
 )
-from backorders.services.catalog import StaleShopEvent, shop_connect, shop_deactivate, shop_upsert
 from backorders.services.privacy import ShopRedactRefused, shop_redact
+from backorders.services.shops import StaleShopEvent, shop_connect, shop_deactivate, shop_upsert
 from tests.conftest import OLD_SECRET
 from tests.factories import ProductFactory, ShopFactory
 

@@ -5,13 +5,13 @@ from typing import Any
 from backorders.platforms.shopify import payloads
 from backorders.platforms.shopify.handlers.context import Context
 from backorders.platforms.shopify.payloads import PayloadError
-from backorders.services.catalog import StaleShopEvent, shop_deactivate
 from backorders.services.privacy import (
     ShopRedactRefused,
     customer_data_request_record,
     customer_redact,
     shop_redact,
 )
+from backorders.services.shops import StaleShopEvent, shop_deactivate
 
 
 def app_uninstalled(ctx: Context, payload: dict[str, Any]) -> None:
