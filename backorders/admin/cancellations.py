@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin
@@ -60,17 +62,16 @@ class CancelledByFilter(admin.SimpleListFilter):
 
 @admin.register(Cancellation)
 class CancellationAdmin(ReadOnlyAdmin):
-    # Fits beside the navigation and the filters at 1366 px: the reason and the shop are on the
-    # row's own page (and the shop is a filter).
+    # Fits beside the navigation and the filters at 1366 px: the reason, the settlement and the
+    # shop are on the row's own page (settled and shop are filters).
     list_display = [
-        "created_at",
+        "cancelled_on",
         "order",
-        "customer",
+        "customer_short",
         "item",
         "quantity",
         "amount_display",
         "cancelled_by",
-        "settled_at",
     ]
     list_select_related = ["order", "line", "shop"]
     list_filter = [SettledFilter, CancelledByFilter, "shop"]
@@ -96,6 +97,15 @@ class CancellationAdmin(ReadOnlyAdmin):
     def customer(self, obj: Cancellation) -> str:
         order = obj.order
         return f"{order.customer_name} <{order.email}>" if order.customer_name else order.email
+
+    @admin.display(description=_("customer"), ordering="order__customer_name")
+    def customer_short(self, obj: Cancellation) -> str:
+        """The list's narrow column: the name (the address is on the row's page, and searchable)."""
+        return obj.order.customer_name or obj.order.email
+
+    @admin.display(description=_("cancelled"), ordering="created_at")
+    def cancelled_on(self, obj: Cancellation) -> str:
+        return date_format(timezone.localtime(obj.created_at), "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("item"), ordering="line__title")
     def item(self, obj: Cancellation) -> str:
