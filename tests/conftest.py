@@ -56,6 +56,20 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_email_batch():
+    """Each test starts without the email batch of an earlier test's rolled-back transaction
+    (in a process, the next commit's flush replaces it; a test's rollback never commits)."""
+    yield
+    from django.db import connections
+
+    from backorders.services.notifications.batch import Batch
+
+    for connection_ in connections.all(initialized_only=True):
+        if hasattr(connection_, Batch._ATTR):
+            delattr(connection_, Batch._ATTR)
+
+
+@pytest.fixture(autouse=True)
 def _no_confirmation_grace(request: pytest.FixtureRequest, settings) -> None:
     """Confirmations leave at once in tests about something else; the tests of the grace period
     itself (marked ``default_grace``) run with the default (60 s)."""
