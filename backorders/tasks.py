@@ -47,14 +47,10 @@ def notification_send_task(self: Task, notification_id: int) -> str:
 @shared_task(acks_late=True)
 def notifications_send_task(notification_ids: list[int]) -> dict[str, int]:
     """Send several outbox emails in turn, each at most once. One the provider did not take
-    (unreachable, 429, 5xx) is back to pending and goes on alone as ``notification_send_task``
-    after a few seconds (the sweeper would pick it up too, a minute later)."""
+    (unreachable, 429, 5xx) is back to pending: the sweeper sends it again (the row decides)."""
     from backorders.services.notifications.outbox import notifications_send
 
-    result = notifications_send(notification_ids=notification_ids)
-    for pk in result.pop("retry"):
-        notification_send_task.apply_async((pk,), countdown=_email_retry_countdown(0) + 1)
-    return result
+    return notifications_send(notification_ids=notification_ids)
 
 
 @shared_task(acks_late=True)

@@ -211,18 +211,20 @@ def notification_send(*, notification_id: int) -> str:
     return _deliver(notification)
 
 
-def notifications_send(*, notification_ids: list[int]) -> dict[str, Any]:
+def notifications_send(*, notification_ids: list[int]) -> dict[str, int]:
     """Send several rows in turn, each at most once (claimed alone, just before its provider call);
-    returns the count per outcome and, under ``"retry"``, the rows the provider did not take (back
-    to pending, to be retried alone). One read for all the rows, then two statements per email:
-    claim, record the outcome. A row's content never changes once committed, and a suppression
-    added meanwhile is seen by the next email to that address."""
+    returns the count per outcome. A row the provider did not take (unreachable, 429, 5xx) is back
+    to ``pending`` (counted as "retry"): the periodic sweeper sends it again once it has waited
+    ``EMAIL_SWEEP_AFTER``, until ``EMAIL_MAX_ATTEMPTS`` — the row decides, nothing is re-enqueued
+    here. One read for all the rows, then two statements per email: claim, record the outcome. A
+    row's content never changes once committed, and a suppression added meanwhile is seen by the
+    next email to that address."""
     rows = list(
         _with_shop_and_suppression(
             Notification.objects.filter(pk__in=notification_ids, status=Status.PENDING)
         ).order_by("pk")
     )
-    outcomes: dict[str, Any] = {"retry": []}
+    outcomes: dict[str, int] = {}
     if skipped := len(set(notification_ids)) - len(rows):  # sent, claimed or gone already
         outcomes["skipped"] = skipped
     for notification in rows:
@@ -233,8 +235,7 @@ def notifications_send(*, notification_ids: list[int]) -> dict[str, Any]:
             try:
                 outcome = _deliver(notification)
             except mail.ProviderNotReached:
-                outcomes["retry"].append(notification.pk)
-                continue
+                outcome = "retry"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
