@@ -198,7 +198,7 @@ class Event(models.Model):
 class Cancellation(models.Model):
     """Units a customer, the owner or the store cancelled here (not the platform): the owner
     must settle each one on the platform (refund, edit the order). Written by
-    ``services.lifecycle.backorder_cancel``; marked settled by ``cancellation_settle``."""
+    ``services.lifecycle.backorder_cancel``; marked settled by ``cancellations_settle``."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="cancellations")
     order = models.ForeignKey(

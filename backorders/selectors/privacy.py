@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from backorders.models import Backorder, Order, Shop, Suppression, WebhookDelivery
+from backorders.models import Backorder, Notification, Order, Shop, Suppression, WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,12 @@ def customer_data_export(
     Strings ``jsonb`` refuses (NUL, lone surrogates) become U+FFFD, NaN and infinities null."""
     orders = list(
         customer_orders(shop=shop, email=email, order_ids=order_ids).prefetch_related(
-            "lines", "backorders__events", "notifications"
+            "lines",
+            "backorders__events",
+            # The customer's own emails: those to the owner about their order are the shop's.
+            Prefetch(
+                "notifications", queryset=Notification.objects.exclude(kind__in=Notification.Kind.to_owner())
+            ),
         )
     )
     export = _json(

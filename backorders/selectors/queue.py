@@ -9,9 +9,9 @@ from backorders.models import Backorder, Event, Order
 
 
 def order_backorders_in_queue(*, order: Order) -> list[Backorder]:
-    """The order's backorders, each with ``ahead`` (units of other customers waiting before it
-    for the same variant: its place in the queue) in one query, and ``eta_history`` (its ETA
-    changes, oldest first) in a second."""
+    """The order's backorders, each with ``ahead`` (the waiting backorders queued before it for
+    the same variant: its place in the queue, shown as "customers ahead") in one query, and
+    ``eta_history`` (its ETA changes, oldest first) in a second."""
     ahead = (
         Backorder.objects.filter(variant=OuterRef("variant"), status=Backorder.Status.WAITING)
         .filter(

@@ -27,7 +27,11 @@ from backorders.models import Backorder, Event, Order, OrderLine, Shop, Variant
 from backorders.selectors.availability import Policy, eta_estimate, policy_resolve, refusal_reason
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
-from backorders.services.lifecycle import backorder_cancel_locked, backorder_reduce_locked
+from backorders.services.lifecycle import (
+    backorder_cancel_locked,
+    backorder_reduce_locked,
+    line_cancellations_settle,
+)
 from backorders.services.locking import retrying_atomic, variants_lock
 from backorders.services.stock import stock_adjust, stock_allocate
 
@@ -166,9 +170,13 @@ def order_record(
         OrderLine.objects.filter(pk=line.pk).update(
             quantity=line.quantity, quantity_cancelled=line.quantity_cancelled
         )
+        if settled:
+            line_cancellations_settle(line=line, quantity=settled, actor=actor)
         if released and line.variant_id is not None:
             _line_release(line, variants[line.variant_id], released, as_of=as_of, actor=actor)
     for line in existing.values():  # lines gone from the changed order
+        if line.quantity_cancelled:
+            line_cancellations_settle(line=line, quantity=None, actor=actor)
         if line.variant_id is not None and line.quantity > line.quantity_fulfilled:
             unshipped = line.quantity - line.quantity_fulfilled
             _line_release(line, variants[line.variant_id], unshipped, as_of=as_of, actor=actor)

@@ -110,6 +110,21 @@ def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, 
     notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
 
 
+def line_cancellations_settle(*, line: OrderLine, quantity: int | None, actor: Actor) -> int:
+    """The platform took ``quantity`` units cancelled here off ``line`` (None: all of them; the
+    owner refunded or edited the order there): the line's oldest unsettled cancellations covering
+    them are settled, so the owner's list no longer asks for that refund. Returns how many."""
+    chosen: list[Cancellation] = []
+    left = quantity
+    for cancellation in Cancellation.objects.filter(line=line, settled_at=None).order_by("pk"):
+        if left is not None and left <= 0:
+            break
+        chosen.append(cancellation)
+        if left is not None:
+            left -= cancellation.quantity
+    return cancellations_settle(cancellations=chosen, actor=actor) if chosen else 0
+
+
 def customer_cancel_refusal(backorder: Backorder) -> str:
     """Why the customer may not cancel ``backorder`` on their page ("" when they may): only a
     line still waiting for stock ("already": cancelled before; "not_waiting": it arrived, or
@@ -173,7 +188,7 @@ def cancellations_settle(*, cancellations: Iterable[Cancellation], actor: Actor)
     with an audit event on its backorder. Already settled ones are left as they were. Returns
     how many were settled now."""
     pending = list(
-        Cancellation.objects.select_for_update()
+        Cancellation.objects.select_for_update(of=("self",))
         .filter(pk__in=[c.pk for c in cancellations], settled_at=None)
         .select_related("backorder")
         .order_by("pk")
@@ -270,6 +285,18 @@ def backorder_fulfill(
     return backorder
 
 
+def _order_lock(order: Order) -> tuple[Order, list[OrderLine], dict[int, Variant]]:
+    """Lock ``order``'s variants (by primary key), then the order, and read its lines and
+    backorders under those locks: read before, a concurrent cancel or allocation would leave
+    this change acting on stale rows."""
+    variants = variants_lock(order.lines.exclude(variant=None).values_list("variant_id", flat=True))
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    lines = list(order.lines.select_related("backorder"))
+    if missing := {line.variant_id for line in lines if line.variant_id and line.variant_id not in variants}:
+        variants |= variants_lock(missing)  # a line added meanwhile (rare; a deadlock is retried)
+    return order, lines, variants
+
+
 @retrying_atomic
 def order_fulfill(
     *, order: Order, actor: Actor, shipped: Mapping[int, int] | None = None, tracking: Tracking | None = None
@@ -283,9 +310,7 @@ def order_fulfill(
     """
     tracking = tracking or Tracking()
     tracking_given = any((tracking.company, tracking.number, tracking.url))
-    lines = list(order.lines.exclude(variant=None).select_related("backorder"))
-    variants = variants_lock(line.variant_id for line in lines if line.variant_id is not None)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order, lines, variants = _order_lock(order)
     for line in lines:
         if line.variant_id is None:
             continue
@@ -334,14 +359,14 @@ def order_cancel(
     reported at or after it already counts the released units (see services.stock.stock_adjust).
     Cancelling twice changes nothing the second time.
     """
-    lines = list(order.lines.select_related("backorder"))
-    variants = variants_lock(line.variant_id for line in lines if line.variant_id)
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order, lines, variants = _order_lock(order)
     if order.cancelled_at is not None:
         return order
     order.cancelled_at = cancelled_at or timezone.now()
     order.save(update_fields=["cancelled_at", "updated_at"])
     for line in lines:
+        if line.quantity_cancelled:  # the order's source cancelled it all: nothing left to settle
+            line_cancellations_settle(line=line, quantity=None, actor=actor)
         if line.variant_id is None:
             continue
         variant = variants[line.variant_id]

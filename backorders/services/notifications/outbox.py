@@ -157,7 +157,8 @@ def notification_refresh(notification: Notification) -> str:
     confirmation for a line allocated or cancelled during the grace period, a "delayed" whose
     ETA moved again) is dropped, and a confirmation tells the current quantity and ETA (the ETA
     told is recorded on its item). Returns why the whole message is superseded ("" when
-    something true is left to send). Two statements at most: the read, and one update.
+    something true is left to send). A few statements at most: the read, and when something
+    changed, the update and the removal of the dropped items.
     """
     wanted = _STILL_TRUE[notification.kind]
     backorders = {
@@ -168,16 +169,19 @@ def notification_refresh(notification: Notification) -> str:
     }
     kept: list[dict[str, Any]] = []
     gone: list[str] = []
+    dropped: list[int] = []
     new_etas: dict[int, date | None] = {}
     for item in notification.context.get("items", []):
         backorder = backorders.get(item["id"])
         if backorder is None or backorder.status != wanted:
             status = backorder.get_status_display().lower() if backorder else "gone"
             gone.append(f"{item.get('title') or item['id']}: now {status}")
+            dropped.append(item["id"])
             continue
         told = iso_date(backorder.eta)
         if notification.kind == Notification.Kind.ETA_CHANGED and told != item.get("eta"):
             gone.append(f"{item.get('title') or item['id']}: the ETA moved again since")
+            dropped.append(item["id"])
             continue
         if notification.kind == Notification.Kind.CONFIRMATION and (
             told != item.get("eta") or backorder.quantity != item.get("quantity")
@@ -188,6 +192,8 @@ def notification_refresh(notification: Notification) -> str:
     if not kept:
         return "Superseded before it was sent: " + "; ".join(gone) + "."
     if gone or new_etas:
+        # What was dropped was never told: its item must not count as the ETA the customer knows.
+        NotificationItem.objects.filter(notification=notification, backorder_id__in=dropped).delete()
         notification.context = {**notification.context, "items": kept}
         if notification.kind == Notification.Kind.ETA_CHANGED:
             eta_summary_apply(notification, notification.shop)

@@ -291,6 +291,7 @@ def _order_context(order: Order, shop: Shop, kind: str, language: str) -> dict[s
         customer_language = notification_language(order=order, shop=shop)
         context["customer_email"] = order.email
         context["customer_payment_text"] = shop.payment_text(customer_language)
+        context["customer_emailed"] = bool(order.email)  # an order without an address: nobody told
     if kind == Kind.ETA_CHANGED:
         context["incentive"] = ""
     return context

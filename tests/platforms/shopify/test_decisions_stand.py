@@ -64,6 +64,10 @@ def test_the_owner_refunding_on_the_platform_settles_the_cancelled_units_and_not
     assert (cancelled.line.quantity, cancelled.line.quantity_cancelled) == (0, 0)
     assert Variant.objects.get(platform_id=BLUE).available == 0  # released once, at the cancel
     assert mail.outbox == []
+    # Refunded there: no longer on the owner's list to settle, and the settling is audited.
+    cancellation = Cancellation.objects.get(backorder=cancelled)
+    assert cancellation.settled_at is not None and cancellation.settled_by == "orders/updated"
+    assert cancelled.events.filter(kind="settled", actor_kind="platform").count() == 1
 
 
 def test_only_units_the_platform_adds_wait_again(deliver, cancelled):

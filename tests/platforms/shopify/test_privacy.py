@@ -117,3 +117,12 @@ def test_redacting_twice_is_harmless(deliver, customer_history):
     deliver("customers/redact", "customers_redact")
     assert WebhookDelivery.objects.filter(topic="customers/redact", status="processed").count() == 2
     assert rows_mentioning(EMAIL) == []
+
+
+def test_a_customers_data_export_holds_their_emails_not_the_owners(customer_history):
+    """Jane cancelled on her page, so the owner was emailed about her order: that email is the
+    shop's, not part of what Jane gets back."""
+    export = json.dumps(CustomerDataRequest.objects.get().export)
+    assert '"kind": "cancelled"' in export  # her own cancellation email
+    assert "owner_cancelled" not in export
+    assert "owner@acme.test" not in export

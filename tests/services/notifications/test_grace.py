@@ -170,3 +170,31 @@ def test_the_grace_period_is_a_setting(variant, place, commit, settings):
     with commit():
         place({variant: 1}, accepted=True)
     assert len(mail.outbox) == 1
+
+
+def test_an_item_dropped_before_sending_does_not_count_as_told(
+    make_backordered, place, commit, later, monkeypatch
+):
+    """A and B are delayed together (one email, not sent yet); A's date comes back before it
+    leaves, so only B is told. A's later delay is then measured from the date the customer knows."""
+    mug, plate = make_backordered("Mug"), make_backordered("Plate")
+    with commit():
+        order = place({mug: 1, plate: 1}, accepted=True)
+    later()
+    mail.outbox.clear()
+    with monkeypatch.context() as broker_down, commit():
+        broker_down.setattr("backorders.services.notifications.batch.notifications_enqueue", len)
+        variant_set_policy(variant=mug, actor=OWNER, restock_date=ETA + timedelta(days=19))
+        variant_set_policy(variant=plate, actor=OWNER, restock_date=ETA + timedelta(days=19))
+    with monkeypatch.context() as broker_down, commit():
+        broker_down.setattr("backorders.services.notifications.batch.notifications_enqueue", len)
+        variant_set_policy(variant=mug, actor=OWNER, restock_date=ETA)  # the mug's date comes back
+    later()
+    [message] = mail.outbox
+    assert "Plate" in message.body and "Mug" not in message.body
+    mail.outbox.clear()
+    with commit():  # the mug is delayed after all: told against the date the customer knows
+        variant_set_policy(variant=mug, actor=OWNER, restock_date=ETA + timedelta(days=9))
+    [message] = mail.outbox
+    assert "Mug" in message.body and order.number in message.subject
+    assert "later than we told you" in message.body  # delayed from what they know, not "earlier"
