@@ -129,9 +129,15 @@ def customer_cancel_refusal(backorder: Backorder) -> str:
     """Why the customer may not cancel ``backorder`` on their page ("" when they may): only a
     line still waiting for stock ("already": cancelled before; "not_waiting": it arrived, or
     shipped, and is the shop's to handle now)."""
-    if backorder.status == Backorder.Status.WAITING:
+    if backorder.status == Backorder.Status.CANCELLED:
+        return "already"
+    line = backorder.line
+    if (
+        backorder.status == Backorder.Status.WAITING
+        and line.quantity_fulfilled <= line.quantity - backorder.quantity
+    ):
         return ""
-    return "already" if backorder.status == Backorder.Status.CANCELLED else "not_waiting"
+    return "not_waiting"  # allocated, shipped, or the platform shipped some of its units already
 
 
 @retrying_atomic

@@ -261,3 +261,14 @@ def test_the_confirm_page_says_what_the_shop_says_about_the_money(variant, place
     page = browser.get(url).content.decode()
     assert "We refund you within 3 working days." in page
     assert "The shop is told at once" not in page
+
+
+def test_units_the_platform_already_shipped_cannot_be_cancelled_by_the_customer(variant, place, browser):
+    from backorders.models import OrderLine
+
+    order = place({variant: 2}, accepted=True)
+    backorder = order.backorders.get()
+    OrderLine.objects.filter(pk=backorder.line_id).update(quantity_fulfilled=1)  # shipped ahead of us
+    response = browser.post(cancel_url(order, backorder))
+    assert response.status_code == 302 and response["Location"].endswith("?notice=not_waiting")
+    assert fresh_status(backorder) == Backorder.Status.WAITING
