@@ -271,6 +271,8 @@ def test_cancel_action_cancels_through_the_service_and_reports_refusals(demo, ad
     # First a confirmation page: what will be cancelled, what cannot be, and the reason to send.
     assert "This backorder will be cancelled" in page and "Not cancelled" in page
     assert 'value="Cancelled by the shop."' in page
+    assert f'name="_selected_action" value="{waiting.pk}"' in page  # the "yes" carries the selection
+    assert f'name="_selected_action" value="{closed.pk}"' not in page and 'name="csrfmiddlewaretoken"' in page
     waiting.refresh_from_db()
     assert waiting.status == Backorder.Status.WAITING  # nothing happened yet
 
