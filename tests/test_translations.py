@@ -15,7 +15,8 @@ CATALOGUE = LOCALE / "de" / "LC_MESSAGES" / "django.po"
 
 
 def po_entries(path: Path) -> list[dict[str, object]]:
-    """Each entry of a .po file: its msgid, its msgstr values (one per plural form) and flags."""
+    """Each entry of a .po file: its msgid and context, its msgstr values (one per plural form)
+    and flags."""
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         fields: dict[str, str] = {}
@@ -39,6 +40,7 @@ def po_entries(path: Path) -> list[dict[str, object]]:
             entries.append(
                 {
                     "msgid": fields["msgid"],
+                    "msgctxt": fields.get("msgctxt"),
                     "msgstr": [value for key, value in fields.items() if key.startswith("msgstr")],
                     "flags": flags,
                 }
@@ -56,7 +58,12 @@ def test_the_parser_reads_wrapped_plural_and_fuzzy_entries(tmp_path):
     )
     header, wrapped, plural = po_entries(po)
     assert header["msgid"] == "" and header["msgstr"] == ["Language: de\n"]
-    assert wrapped == {"msgid": "two lines", "msgstr": ["zwei"], "flags": {"fuzzy", "python-format"}}
+    assert wrapped == {
+        "msgid": "two lines",
+        "msgctxt": None,
+        "msgstr": ["zwei"],
+        "flags": {"fuzzy", "python-format"},
+    }
     assert plural["msgstr"] == ["eins", ""]
 
 
@@ -78,4 +85,8 @@ def test_the_compiled_catalogue_is_not_older_than_its_source():
         compiled = gettext.GNUTranslations(mo)
     for entry in po_entries(CATALOGUE):
         if entry["msgid"] and len(entry["msgstr"]) == 1:
-            assert compiled.gettext(entry["msgid"]) == entry["msgstr"][0], entry["msgid"]
+            if entry["msgctxt"] is not None:
+                found = compiled.pgettext(entry["msgctxt"], entry["msgid"])
+            else:
+                found = compiled.gettext(entry["msgid"])
+            assert found == entry["msgstr"][0], entry["msgid"]

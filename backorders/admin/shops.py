@@ -117,6 +117,17 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            _("Storefront"),
+            {
+                "fields": [
+                    "storefront_url",
+                    "storefront_origins",
+                    "show_quantity_available",
+                    "show_alert_count",
+                ]
+            },
+        ),
         (_("History"), {"fields": ["connected_at", "uninstalled_at", "created_at", "updated_at"]}),
     ]
 

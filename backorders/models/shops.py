@@ -3,6 +3,7 @@
 import functools
 import zoneinfo
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -93,6 +94,51 @@ def validate_payment_texts(value: object) -> None:
             raise ValidationError(
                 _("The %(code)s text must be plain text of at most %(n)d characters."),
                 params={"code": code, "n": PAYMENT_TEXT_MAX_LENGTH},
+            )
+
+
+ORIGINS_MAX = 20
+
+
+def origin_valid(value: object) -> bool:
+    """Whether ``value`` is a web origin: ``http(s)://host[:port]``, nothing after it."""
+    if not isinstance(value, str) or not value or len(value) > 255 or value != value.strip():
+        return False
+    try:
+        parts = urlsplit(value)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(host)
+        and value.isascii()
+        and not any(char.isspace() or ord(char) < 32 for char in value)
+        and f"{parts.scheme}://{parts.netloc}" == value
+        and "@" not in parts.netloc
+    )
+
+
+def validate_origin(value: str) -> None:
+    if value and not origin_valid(value):
+        raise ValidationError(
+            _("%(value)s is not a web origin: write it as https://shop.example.com (no path)."),
+            params={"value": value},
+        )
+
+
+def validate_origins(value: object) -> None:
+    """A list of at most ORIGINS_MAX web origins."""
+    if not isinstance(value, list) or len(value) > ORIGINS_MAX:
+        raise ValidationError(
+            _("Enter a list of at most %(n)d origins such as https://www.example.com."),
+            params={"n": ORIGINS_MAX},
+        )
+    for origin in value:
+        if not origin_valid(origin):
+            raise ValidationError(
+                _("%(value)s is not a web origin: write it as https://shop.example.com (no path)."),
+                params={"value": str(origin)[:100]},
             )
 
 
@@ -228,6 +274,39 @@ class Shop(models.Model):
         validators=[validate_payment_texts],
     )
 
+    # The storefront: product pages, the embeddable widget, the App Proxy, restock alerts.
+    storefront_url = models.CharField(
+        _("storefront address"),
+        max_length=255,
+        blank=True,
+        validators=[validate_origin],
+        help_text=_(
+            "The shop's public address, e.g. https://shop.example.com: links in restock emails "
+            "lead there. Empty: https:// and the platform domain."
+        ),
+    )
+    storefront_origins = models.JSONField(
+        _("other storefront origins"),
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "Further origins whose pages may call the storefront API from the browser, e.g. "
+            '["https://www.example.com"]. The storefront address and the platform domain are '
+            "always allowed."
+        ),
+    )
+    show_quantity_available = models.BooleanField(
+        _("show stock counts"),
+        default=False,
+        help_text=_("Product pages and the storefront API show how many units are in stock."),
+    )
+    show_alert_count = models.BooleanField(
+        _("show how many wait for a restock"),
+        default=False,
+        help_text=_("Out-of-stock items show “N people are waiting for this”."),
+    )
+
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -250,6 +329,20 @@ class Shop(models.Model):
         """The shop's cancellation payment note for ``language`` ("" for the app's default)."""
         texts = self.cancellation_payment_texts or {}
         return texts.get(language) or texts.get(self.language) or ""
+
+    @property
+    def storefront_base(self) -> str:
+        """The storefront's origin: links to product pages start here."""
+        return self.storefront_url or f"https://{self.domain}"
+
+    def product_url(self, handle: str) -> str:
+        """The storefront page of the product with ``handle`` (the platform's URL scheme)."""
+        return f"{self.storefront_base}/products/{quote(handle, safe='')}"
+
+    def cors_origins(self) -> frozenset[str]:
+        """Origins whose pages may read the storefront API in a browser: the platform domain,
+        the storefront address and the owner's list."""
+        return frozenset({f"https://{self.domain}", self.storefront_base, *self.storefront_origins})
 
     @property
     def zoneinfo(self) -> zoneinfo.ZoneInfo:

@@ -80,6 +80,10 @@ class ShopSettings(TypedDict, total=False):
     apology_incentive: str
     followup_days: int | None
     cancellation_payment_texts: dict[str, str]
+    storefront_url: str
+    storefront_origins: list[str]
+    show_quantity_available: bool
+    show_alert_count: bool
 
 
 @transaction.atomic

@@ -1,0 +1,211 @@
+"""What a customer sees on a product page before buying: each variant's state, badge and ETA.
+
+Reads only. The storefront API, the App Proxy, the template tags and the demo store all present
+``product_availability``: one decision, worded once, in the customer's language. It builds on
+``selectors.availability`` (the policy, the state, the ETA of the next unit, the checkout's
+quote), so what the page promises is what checkout records.
+
+A product page costs a fixed number of queries whatever the catalog's size or the product's
+number of variants: the shop, the product, its variants (and the restock-alert counts when the
+shop shows them).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _t
+from django.utils.translation import pgettext
+
+from backorders.models import Product, Shop, Variant
+from backorders.models.orders import EtaSource
+from backorders.models.shops import shipped_languages
+from backorders.selectors.availability import (
+    AvailabilityState,
+    Eta,
+    availability_state,
+    backorder_room,
+    eta_estimate,
+    free_stock,
+    policy_resolve,
+    shop_today,
+)
+
+# A product reference from a URL: the platform's numeric id or the product's handle.
+PRODUCT_REF_MAX_LENGTH = 255
+_BIGINT_MAX = 2**63 - 1
+
+
+class StorefrontNotFound(LookupError):
+    """No active shop by that domain, or no product of that shop by that id or handle."""
+
+
+@dataclass(frozen=True)
+class VariantAvailability:
+    """One variant as the product page shows it (texts in the language active when built)."""
+
+    variant: Variant
+    state: AvailabilityState
+    badge: str
+    can_order: bool
+    # Units a new order takes from stock now; None unless the shop shows stock counts.
+    quantity_available: int | None
+    # More units that may wait (limit minus waiting); None when backorders are not limited or
+    # the variant cannot be backordered at all.
+    backorder_units_left: int | None
+    # The date a new order placed now would ship, after everyone already waiting (backorders only).
+    eta: Eta
+    eta_text: str
+    # Whether "notify me when it is back" applies (out of stock, not discontinued).
+    alert_signup: bool
+    # Confirmed restock sign-ups not yet told; None unless the shop shows the count.
+    alert_waiting: int | None
+
+
+@dataclass(frozen=True)
+class ProductAvailability:
+    shop: Shop
+    product: Product
+    variants: list[VariantAvailability]
+    language: str
+
+
+def storefront_shop(*, domain: str) -> Shop:
+    """The active shop whose platform domain is ``domain``; ``StorefrontNotFound`` otherwise (an
+    uninstalled or unknown shop shows nothing to anyone)."""
+    if not domain or len(domain) > 255:
+        raise StorefrontNotFound(domain)
+    shop = Shop.objects.filter(domain=domain.lower(), is_active=True).first()
+    if shop is None:
+        raise StorefrontNotFound(domain)
+    return shop
+
+
+def storefront_product(*, shop: Shop, ref: str) -> Product:
+    """The shop's product by the platform's numeric id or by handle, in one query; archived and
+    draft products are not on the storefront. ``StorefrontNotFound`` when there is none (another
+    shop's product ids included)."""
+    if not ref or len(ref) > PRODUCT_REF_MAX_LENGTH:
+        raise StorefrontNotFound(ref)
+    match = Q(handle=ref)
+    by_id = ref.isascii() and ref.isdigit() and int(ref) <= _BIGINT_MAX
+    if by_id:
+        match |= Q(platform_id=int(ref))
+    candidates = list(
+        Product.objects.filter(match, shop=shop, status=Product.Status.ACTIVE).order_by("pk")[:2]
+    )
+    if not candidates:
+        raise StorefrontNotFound(ref)
+    # A handle made of digits that is also another product's id: the id wins (it is exact).
+    chosen = next((p for p in candidates if by_id and p.platform_id == int(ref)), candidates[0])
+    chosen.shop = shop
+    return chosen
+
+
+def _short_date(value: date, today: date) -> str:
+    """ "12 Dec" / "12. Dez." (with the year when it is not this year's)."""
+    if value.year != today.year and value - today > timedelta(days=180):
+        return date_format(value, pgettext("badge date with year", "j M Y"))
+    return date_format(value, pgettext("badge date", "j M"))
+
+
+def eta_text(eta: Eta, today: date) -> str:
+    """The ETA in words for a customer, naming how sure it is."""
+    if eta.date is None:
+        return _t("We do not know yet when it will be back in stock.")
+    when = date_format(eta.date, pgettext("eta date", "l, j F Y"))
+    if eta.source == EtaSource.MANUAL:
+        return _t("Ships by %(date)s (the shop's expected restock date).") % {"date": when}
+    return _t("Estimated to ship by %(date)s (from the usual restock time).") % {"date": when}
+
+
+def badge_text(state: AvailabilityState, *, free: int, eta: Eta, today: date) -> str:
+    """The badge of a variant in ``state`` ("In stock", "Only 3 left", "Backorder — ships by 12
+    Dec", "Out of stock — notify me", "Discontinued")."""
+    if state == AvailabilityState.IN_STOCK:
+        return _t("In stock")
+    if state == AvailabilityState.LOW_STOCK:
+        return _t("Only %(n)d left") % {"n": free}
+    if state == AvailabilityState.BACKORDER:
+        if eta.date is None:
+            return _t("Backorder")
+        return _t("Backorder — ships by %(date)s") % {"date": _short_date(eta.date, today)}
+    if state == AvailabilityState.OUT_OF_STOCK:
+        return _t("Out of stock — notify me")
+    return _t("Discontinued")
+
+
+def variant_availability(
+    variant: Variant, *, show_quantity: bool = False, alert_waiting: int | None = None
+) -> VariantAvailability:
+    """``variant`` as the product page shows it, in the active language; no query (expects
+    ``product`` and ``shop`` loaded)."""
+    policy = policy_resolve(variant)
+    state = availability_state(variant, policy)
+    today = shop_today(variant)
+    free = free_stock(variant)
+    eta = (
+        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+        if state == AvailabilityState.BACKORDER
+        else Eta.unknown()
+    )
+    room = backorder_room(variant, policy)
+    orderable = state in (
+        AvailabilityState.IN_STOCK,
+        AvailabilityState.LOW_STOCK,
+        AvailabilityState.BACKORDER,
+    )
+    alert_signup = state == AvailabilityState.OUT_OF_STOCK
+    return VariantAvailability(
+        variant=variant,
+        state=state,
+        badge=badge_text(state, free=free, eta=eta, today=today),
+        can_order=orderable,
+        quantity_available=free if show_quantity and policy.tracked else None,
+        backorder_units_left=room if policy.backorderable and policy.limit is not None else None,
+        eta=eta,
+        eta_text=eta_text(eta, today) if state == AvailabilityState.BACKORDER else "",
+        alert_signup=alert_signup,
+        alert_waiting=alert_waiting if alert_signup else None,
+    )
+
+
+def storefront_variants(*, product: Product) -> list[Variant]:
+    """The product's variants a customer can pick (not archived), in the platform's order, with
+    ``product`` and ``shop`` attached: one query."""
+    variants = list(Variant.objects.filter(product=product, is_archived=False).order_by("pk"))
+    for variant in variants:
+        variant.product, variant.shop = product, product.shop
+    return variants
+
+
+def storefront_language(shop: Shop, requested: str | None) -> str:
+    """The language to answer in: the requested one when the app ships it, else the shop's."""
+    code = (requested or "").strip().lower()[:10]
+    if code in shipped_languages():
+        return code
+    base = code.split("-")[0]
+    return base if base in shipped_languages() else shop.language
+
+
+def product_availability(
+    *, product: Product, language: str, alert_waiting: Mapping[int, int] | None = None
+) -> ProductAvailability:
+    """Every pickable variant of ``product`` (loaded with ``shop``) as the product page shows it,
+    worded in ``language``. ``alert_waiting`` maps variant pks to restock sign-ups waiting, when
+    the shop shows that count."""
+    shop = product.shop
+    variants = storefront_variants(product=product)
+    with translation.override(language):
+        rows = [
+            variant_availability(
+                variant,
+                show_quantity=shop.show_quantity_available,
+                alert_waiting=(alert_waiting or {}).get(variant.pk, 0) if alert_waiting is not None else None,
+            )
+            for variant in variants
+        ]
+    return ProductAvailability(shop=shop, product=product, variants=rows, language=language)
