@@ -1,6 +1,6 @@
 """The app's URLs; a host project includes them with ``path("", include("backorders.urls"))``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from backorders.platforms.shopify import views as shopify
 from backorders.selfservice import views as selfservice
@@ -13,6 +13,8 @@ urlpatterns = [
     # list: the busiest URL, resolved with the fewest patterns tried.
     path("webhooks/shopify", shopify.shopify_webhook, name="shopify_webhook"),
     path("webhooks/shopify/", shopify.shopify_webhook),
+    # The storefront API (anonymous, CORS for each shop's origins), its schema and docs.
+    path("api/", include("backorders.api.urls")),
     # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
     path(

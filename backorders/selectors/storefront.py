@@ -10,7 +10,7 @@ number of variants: the shop, the product, its variants (and the restock-alert c
 shop shows them).
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -209,3 +209,24 @@ def product_availability(
             for variant in variants
         ]
     return ProductAvailability(shop=shop, product=product, variants=rows, language=language)
+
+
+def storefront_variants_by_platform_id(*, shop: Shop, platform_ids: Collection[int]) -> dict[int, Variant]:
+    """The shop's variants among the platform's ids ``platform_ids``, keyed by platform id, with
+    ``product`` and ``shop`` attached, in one query: what a cart quote reads. Variants of draft
+    products are not on the storefront and are left out (archived ones stay: the quote says
+    they are discontinued)."""
+    wanted = set(platform_ids)
+    if not wanted:
+        return {}
+    variants = (
+        Variant.objects.filter(shop=shop, platform_id__in=wanted)
+        .exclude(product__status=Product.Status.DRAFT)
+        .select_related("product")
+    )
+    found: dict[int, Variant] = {}
+    for variant in variants:
+        variant.shop = variant.product.shop = shop
+        if variant.platform_id is not None:
+            found[variant.platform_id] = variant
+    return found
