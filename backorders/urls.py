@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from backorders.platforms.shopify import app_proxy
 from backorders.platforms.shopify import views as shopify
 from backorders.selfservice import views as selfservice
 
@@ -15,6 +16,12 @@ urlpatterns = [
     path("webhooks/shopify/", shopify.shopify_webhook),
     # The storefront API (anonymous, CORS for each shop's origins), its schema and docs.
     path("api/", include("backorders.api.urls")),
+    # The platform's App Proxy (signed requests forwarded from /<prefix>/… on the shop's domain).
+    path(
+        "shopify/proxy/products/<str:ref>/availability",
+        app_proxy.ProxyAvailabilityView.as_view(),
+        name="app_proxy_availability",
+    ),
     # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
     path(

@@ -248,7 +248,7 @@ class AvailabilityView(StorefrontView):
         examples=[OpenApiExample("A backorderable variant", value=AVAILABILITY_EXAMPLE, response_only=True)],
         tags=["storefront"],
     )
-    def get(self, request: Request, shop: str, ref: str) -> Response:
+    def get(self, request: Request, ref: str, **kwargs: Any) -> Response:
         language = self.query_language(request)
         product = self.product(ref)
         availability = product_availability(product=product, language=language)
@@ -277,7 +277,7 @@ class QuoteView(StorefrontView):
         ],
         tags=["storefront"],
     )
-    def post(self, request: Request, shop: str) -> Response:
+    def post(self, request: Request, **kwargs: Any) -> Response:
         assert self.shop is not None
         body = s.QuoteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
