@@ -156,6 +156,7 @@ class AppProxyMixin:
 
     public: ClassVar[bool] = False
     throttle_classes: ClassVar[list] = []
+    shop: Shop | None = None
 
     def resolve_shop(self, request: Request, kwargs: dict[str, Any]) -> Shop:
         return proxy_shop(request)
