@@ -15,8 +15,9 @@ from rest_framework import serializers
 from backorders.models.orders import EtaSource
 from backorders.selectors.availability import AvailabilityState
 
-# A BCP 47-ish language tag ("de", "de-AT", "pt-br"): letters, then up to four subtags.
-LANGUAGE_PATTERN = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4}$"
+# A BCP 47-ish language tag ("de", "de-AT", "pt-br"): letters, then up to four subtags; empty
+# means "not given".
+LANGUAGE_PATTERN = r"^([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4})?$"
 LANGUAGE_MAX_LENGTH = 35
 _LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
 PLATFORM_ID_MAX = 2**63 - 1
