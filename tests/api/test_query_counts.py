@@ -11,8 +11,8 @@ from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-# The shop, the product, its variants; the throttle is on the cache, not the database.
-AVAILABILITY_QUERIES = 3
+# The shop with the product (one join), its variants; the throttle is on the cache.
+AVAILABILITY_QUERIES = 2
 
 
 def _product_with_variants(shop, n: int, *, handle: str) -> Product:

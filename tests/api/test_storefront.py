@@ -83,7 +83,7 @@ def test_language_falls_back_to_accept_language_then_to_the_shop(api, mug):
     assert api.get(url, {"lang": "de-CH"}).json()["language"] == "de"
 
 
-@pytest.mark.parametrize("lang", ["x" * 36, "de_DE", "<script>", "de--x", "1de"])
+@pytest.mark.parametrize("lang", ["x" * 36, "de_DE", "<script>", "de--x", "1de", ""])
 def test_a_malformed_language_is_refused_with_a_message(api, mug, lang):
     response = api.get(availability_url("acme.myshopify.com", "red-mug"), {"lang": lang})
     assert response.status_code == 400

@@ -15,9 +15,9 @@ from rest_framework import serializers
 from backorders.models.orders import EtaSource
 from backorders.selectors.availability import AvailabilityState
 
-# A BCP 47-ish language tag ("de", "de-AT", "pt-br"): letters, then up to four subtags; empty
-# means "not given".
-LANGUAGE_PATTERN = r"^([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4})?$"
+# A BCP 47-ish language tag ("de", "de-AT", "pt-br"): letters, then up to four subtags. Leave
+# the parameter out rather than empty ("lang=" is refused like any other malformed code).
+LANGUAGE_PATTERN = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8}){0,4}$"
 LANGUAGE_MAX_LENGTH = 35
 _LANGUAGE_RE = re.compile(LANGUAGE_PATTERN)
 PLATFORM_ID_MAX = 2**63 - 1
@@ -31,16 +31,16 @@ _LANGUAGE_HELP = _(
 )
 
 
+LANGUAGE_INVALID = _("Give a language code such as de or de-AT (letters, digits and hyphens).")
+
+
 def _language_field(**kwargs: Any) -> serializers.RegexField:
     return serializers.RegexField(
         LANGUAGE_PATTERN,
         max_length=LANGUAGE_MAX_LENGTH,
         required=False,
-        allow_blank=True,
         help_text=_LANGUAGE_HELP,
-        error_messages={
-            "invalid": _("Give a language code such as de or de-AT (letters, digits and hyphens).")
-        },
+        error_messages={"invalid": LANGUAGE_INVALID, "max_length": LANGUAGE_INVALID},
         **kwargs,
     )
 
@@ -272,3 +272,8 @@ FIELD_ERRORS_SCHEMA: dict[str, Any] = {
     "additionalProperties": {},
     "example": {"lines": [{}, {"variant_id": ["Line 2: no variant with id 456 in this shop."]}]},
 }
+
+
+def language_valid(value: str) -> bool:
+    """Whether ``value`` is a well-formed language code (what ``lang`` accepts)."""
+    return len(value) <= LANGUAGE_MAX_LENGTH and bool(_LANGUAGE_RE.match(value))

@@ -48,6 +48,7 @@ from backorders.selectors.storefront import (
     product_availability,
     storefront_product,
     storefront_shop,
+    storefront_shop_product,
     storefront_variants_by_platform_id,
 )
 
@@ -103,9 +104,11 @@ class StorefrontView(APIView):
         return self.shop.language
 
     def query_language(self, request: Request) -> str:
-        query = s.LanguageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return self.language(request, query.validated_data.get("lang"))
+        """The ``lang`` of the query (as ``LanguageQuerySerializer`` documents it), resolved."""
+        requested = request.query_params.get("lang")
+        if requested is not None and not s.language_valid(requested):
+            raise ValidationError({"lang": [s.LANGUAGE_INVALID]})
+        return self.language(request, requested)
 
     def product(self, ref: str) -> Product:
         assert self.shop is not None
@@ -191,14 +194,6 @@ REF_PARAMETER = OpenApiParameter(
     OpenApiParameter.PATH,
     description=str(_("The platform's product id, or the product's handle (at most 255 characters).")),
 )
-LANG_PARAMETER = OpenApiParameter(
-    "lang",
-    str,
-    OpenApiParameter.QUERY,
-    required=False,
-    pattern=s.LANGUAGE_PATTERN,
-    description=str(s._LANGUAGE_HELP),
-)
 ERRORS = {
     400: OpenApiResponse(s.FIELD_ERRORS_SCHEMA, description="Bad input: a message per refused field."),
     404: OpenApiResponse(
@@ -209,6 +204,12 @@ ERRORS = {
     ),
 }
 GET_ERRORS = {304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."), **ERRORS}
+
+# One instance of each output serializer, its fields bound once: a serializer built per request
+# deep-copies every declared field, which costs more than the rest of the presentation.
+# ``to_representation`` keeps no state between calls.
+_AVAILABILITY = s.AvailabilitySerializer()
+_QUOTE = s.QuoteSerializer()
 
 AVAILABILITY_EXAMPLE = {
     "shop": "acme.myshopify.com",
@@ -235,6 +236,21 @@ AVAILABILITY_EXAMPLE = {
 
 
 class AvailabilityView(StorefrontView):
+    # The shop and the product in one query (``storefront_shop_product``), looked up with the
+    # shop in ``initial``; the App Proxy, which finds the shop otherwise, looks the product up in
+    # ``get``.
+    _product: Product | None = None
+    _product_looked_up = False
+
+    def resolve_shop(self, request: Request, kwargs: dict[str, Any]) -> Shop:
+        shop, self._product = storefront_shop_product(
+            domain=str(kwargs.get("shop", "")), ref=str(kwargs.get("ref", ""))
+        )
+        if shop is None:
+            raise NotFound(UNKNOWN_SHOP)
+        self._product_looked_up = True
+        return shop
+
     @extend_schema(
         operation_id="storefront_availability",
         summary="A product's variants as the product page shows them",
@@ -243,16 +259,21 @@ class AvailabilityView(StorefrontView):
             "the shop shows them, the ETA a new order would get (after everyone already waiting), "
             "and whether notify-me applies. Cacheable (Cache-Control, ETag, 304)."
         ),
-        parameters=[SHOP_PARAMETER, REF_PARAMETER, LANG_PARAMETER],
+        parameters=[SHOP_PARAMETER, REF_PARAMETER, s.LanguageQuerySerializer],
         responses={200: s.AvailabilitySerializer, **GET_ERRORS},
         examples=[OpenApiExample("A backorderable variant", value=AVAILABILITY_EXAMPLE, response_only=True)],
         tags=["storefront"],
     )
     def get(self, request: Request, ref: str, **kwargs: Any) -> Response:
         language = self.query_language(request)
-        product = self.product(ref)
+        if not self._product_looked_up:
+            product = self.product(ref)
+        elif self._product is None:
+            raise NotFound(UNKNOWN_PRODUCT)
+        else:
+            product = self._product
         availability = product_availability(product=product, language=language)
-        return Response(s.AvailabilitySerializer(availability).data)
+        return Response(_AVAILABILITY.to_representation(availability))
 
 
 class QuoteView(StorefrontView):
@@ -314,4 +335,4 @@ class QuoteView(StorefrontView):
                     }
                 )
         data = {"allowed": all(answer["allowed"] for answer in answers), "lines": answers}
-        return Response(s.QuoteSerializer(data).data)
+        return Response(_QUOTE.to_representation(data))
