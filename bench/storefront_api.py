@@ -277,9 +277,8 @@ def main() -> None:
     for name, rounds in runs.items():
         for n, r in enumerate(rounds, start=1):
             codes = json.dumps(dict(sorted(r["statuses"].items())))
-            print(
-                f"{name:<13} {n:>5} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9}  {codes}"
-            )
+            figures = f"{r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['requests']:>9}"
+            print(f"{name:<13} {n:>5} {figures}  {codes}")
         medians[name] = {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50", "p99")}
         m = medians[name]
         print(f"{name:<13} {'med':>5} {m['rps']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
