@@ -307,12 +307,13 @@ class QuoteView(StorefrontView):
         variants = storefront_variants_by_platform_id(
             shop=self.shop, platform_ids=[line["variant_id"] for line in lines]
         )
-        missing = [
-            {"variant_id": [_t("Line %(n)d: no variant with id %(id)d in this shop.") % {"n": n, "id": i}]}
-            if (i := line["variant_id"]) not in variants
-            else {}
-            for n, line in enumerate(lines, start=1)
-        ]
+        missing: list[dict[str, list[str]]] = []
+        for number, line in enumerate(lines, start=1):
+            known = line["variant_id"] in variants
+            message = _t("Line %(n)d: no variant with id %(id)d in this shop.")
+            missing.append(
+                {} if known else {"variant_id": [message % {"n": number, "id": line["variant_id"]}]}
+            )
         if any(missing):
             raise ValidationError({"lines": missing})
         answers = []
