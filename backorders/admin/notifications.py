@@ -16,8 +16,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin
-from backorders.models import Notification, NotificationItem, Order, Shop, Suppression
+from backorders.conf import get_setting
+from backorders.models import (
+    Notification,
+    NotificationItem,
+    Order,
+    Product,
+    RestockAlert,
+    Shop,
+    Suppression,
+    Variant,
+)
 from backorders.models.orders import EtaSource
+from backorders.services.alerts import product_url
 from backorders.services.audit import Actor
 from backorders.services.notifications import notification_resend
 from backorders.services.notifications.outbox import notification_render
@@ -49,20 +60,21 @@ class NotificationAdmin(ReadOnlyAdmin):
         "kind",
         "recipient",
         "order",
+        "alert",
         "status",
         "delivery_status",
         "attempts",
         "due_at",
         "shop",
     ]
-    list_select_related = ["order", "shop"]
+    list_select_related = ["order", "alert", "shop"]
     list_filter = ["status", "kind", "shop", "delivery_status", "language"]
     search_fields = ["recipient", "order__number", "message_id"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     inlines = [NotificationItemInline]
     fieldsets = [
-        (None, {"fields": ["shop", "kind", "recipient", "order", "language", "dedupe_key"]}),
+        (None, {"fields": ["shop", "kind", "recipient", "order", "alert", "language", "dedupe_key"]}),
         (
             _("Sending"),
             {"fields": ["status", "due_at", "attempts", "claimed_at", "sent_at", "message_id", "last_error"]},
@@ -79,6 +91,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "kind",
         "recipient",
         "order",
+        "alert",
         "language",
         "dedupe_key",
         "status",
@@ -249,6 +262,25 @@ def notification_sample(*, kind: str, language: str) -> Notification:
             "failed_emails": [{"kind": "Shipped", "recipient": "bounced@example.com", "status": "failed"}],
             "items": [],
         }
+    if kind in Notification.Kind.about_alerts():
+        variant = Variant(pk=0, shop=shop, title="Blue", sku="MUG-BLUE")
+        variant.product = Product(pk=0, shop=shop, title="Stoneware Mug", handle="stoneware-mug")
+        alert = RestockAlert(pk=0, shop=shop, variant=variant, email=order.email, language=language)
+        return Notification(
+            shop=shop,
+            kind=kind,
+            recipient=order.email,
+            alert=alert,
+            language=language,
+            context={
+                "item": str(variant),
+                "product_title": variant.product.title,
+                "sku": variant.sku,
+                "product_url": product_url(variant.product, shop),
+                "expiry_days": get_setting("ALERT_CONFIRM_EXPIRY_DAYS"),
+            },
+            due_at=timezone.now(),
+        )
     return Notification(
         shop=shop,
         kind=kind,

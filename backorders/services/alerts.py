@@ -198,7 +198,8 @@ def _refusal(variant: Variant) -> str:
     return ""
 
 
-def _email_hash(shop: Shop, email: str) -> str:
+def signup_hash(shop: Shop, email: str) -> str:
+    """The keyed hash an address's sign-up counts are stored under (``email`` normalised)."""
     return salted_hmac("backorders.alerts.signup", f"{shop.pk}:{email}", algorithm="sha256").hexdigest()
 
 
@@ -207,7 +208,7 @@ def _count_signup(shop: Shop, email: str, now: datetime) -> None:
     One conditional UPDATE on a per-(shop, address, hour) row: exact across processes."""
     limit = get_setting("ALERT_SIGNUPS_PER_EMAIL_PER_HOUR")
     window = now.replace(minute=0, second=0, microsecond=0)
-    email_hash = _email_hash(shop, email)
+    email_hash = signup_hash(shop, email)
     AlertSignupCounter.objects.bulk_create(
         [AlertSignupCounter(shop=shop, email_hash=email_hash, window=window, count=0)], ignore_conflicts=True
     )
@@ -552,6 +553,7 @@ __all__ = [
     "email_normalise",
     "orderable_units",
     "product_url",
+    "signup_hash",
     "variant_orderable",
     "wave_size",
 ]
