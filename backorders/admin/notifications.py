@@ -273,7 +273,7 @@ def notification_sample(*, kind: str, language: str) -> Notification:
             alert=alert,
             language=language,
             context={
-                "item": str(variant),
+                "item": f"{variant.product.title} — {variant.title}",  # unsaved: str() has no product id
                 "product_title": variant.product.title,
                 "sku": variant.sku,
                 "product_url": product_url(variant.product, shop),
