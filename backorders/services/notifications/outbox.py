@@ -113,6 +113,10 @@ def notification_context(notification: Notification) -> dict[str, Any]:
         context["unsubscribe_url"] = links.unsubscribe_url(notification.shop, notification.recipient)
     if notification.kind == Notification.Kind.DIGEST:
         context["admin_url"] = _admin_url()
+    if notification.kind == Notification.Kind.ALERT_CONFIRM and not isinstance(
+        context.get("expiry_days"), int
+    ):
+        context["expiry_days"] = get_setting("ALERT_CONFIRM_EXPIRY_DAYS")  # the link's validity, in days
     if notification.alert_id is not None and notification.alert is not None:
         if notification.kind == Notification.Kind.ALERT_CONFIRM:
             context["confirm_url"] = links.alert_confirm_url(notification.alert)
