@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from backorders.platforms.shopify import app_proxy
 from backorders.platforms.shopify import views as shopify
+from backorders.selfservice import alerts
 from backorders.selfservice import views as selfservice
 
 app_name = "backorders"
@@ -22,6 +23,7 @@ urlpatterns = [
         app_proxy.ProxyAvailabilityView.as_view(),
         name="app_proxy_availability",
     ),
+    path("shopify/proxy/alerts", app_proxy.ProxyAlertSignupView.as_view(), name="app_proxy_alerts"),
     # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
     path(
@@ -31,4 +33,10 @@ urlpatterns = [
     ),
     path("backorders/order/<str:token>/renew/", selfservice.order_link_renew, name="selfservice_renew"),
     path("backorders/unsubscribe/<str:token>/", selfservice.unsubscribe, name="unsubscribe"),
+    # Restock alerts ("notify me"): the sign-up form's target, and the signed links in its emails.
+    path("backorders/alerts/signup/", alerts.alert_signup_view, name="alert_signup"),
+    path("backorders/alerts/confirm/<str:token>/", alerts.alert_confirm_view, name="alert_confirm"),
+    path(
+        "backorders/alerts/unsubscribe/<str:token>/", alerts.alert_unsubscribe_view, name="alert_unsubscribe"
+    ),
 ]

@@ -11,4 +11,5 @@ urlpatterns = [
         name="storefront_availability",
     ),
     path("<str:shop>/quote", views.QuoteView.as_view(), name="storefront_quote"),
+    path("<str:shop>/alerts", views.AlertSignupView.as_view(), name="storefront_alerts"),
 ]

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -51,6 +51,8 @@ from backorders.selectors.storefront import (
     storefront_shop_product,
     storefront_variants_by_platform_id,
 )
+from backorders.services.alerts import AlertRateLimited, AlertRefused, alert_signup
+from backorders.throttling import AlertSignupIPThrottle
 
 # Longest Origin and Accept-Language header read (longer ones are treated as absent).
 _ORIGIN_MAX_LENGTH = 300
@@ -58,6 +60,7 @@ _ACCEPT_LANGUAGE_MAX_LENGTH = 500
 
 UNKNOWN_SHOP = _("No active shop has this domain.")
 UNKNOWN_PRODUCT = _("This shop has no product with this id or handle on its storefront.")
+UNKNOWN_VARIANT = _("This shop has no variant with this id on its storefront.")
 
 
 class StorefrontView(APIView):
@@ -337,3 +340,59 @@ class QuoteView(StorefrontView):
                 )
         data = {"allowed": all(answer["allowed"] for answer in answers), "lines": answers}
         return Response(_QUOTE.to_representation(data))
+
+
+class AlertSignupView(StorefrontView):
+    # Both limits: the API's per-IP request rate and the sign-up rate per IP; the service adds
+    # its own per-address limit (counted in the database).
+    throttle_classes: ClassVar[list] = [StorefrontRateThrottle, AlertSignupIPThrottle]
+
+    @extend_schema(
+        operation_id="storefront_alert_signup",
+        summary="Notify me when it is back (double opt-in)",
+        description=(
+            "Signs an email address up for one email when the variant can be ordered again. Only "
+            "for a variant that cannot be ordered now (out of stock and not backorderable, or over "
+            "its backorder limit). A confirmation email is sent first: nothing is sent until its "
+            "link's button is pressed. Signing up again returns the same pending sign-up."
+        ),
+        parameters=[SHOP_PARAMETER],
+        request=s.AlertSignupRequestSerializer,
+        responses={202: s.AlertSignupSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "A sign-up in German",
+                value={"variant_id": 456, "email": "a@b.example", "language": "de"},
+                request_only=True,
+            )
+        ],
+        tags=["storefront"],
+    )
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        assert self.shop is not None
+        body = s.AlertSignupRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        language = self.language(request, body.validated_data.get("language"))
+        platform_id = body.validated_data["variant_id"]
+        variant = storefront_variants_by_platform_id(shop=self.shop, platform_ids=[platform_id]).get(
+            platform_id
+        )
+        if variant is None:
+            raise NotFound(UNKNOWN_VARIANT)
+        with translation.override(language):
+            try:
+                alert_signup(variant=variant, email=body.validated_data["email"], language=language)
+            except AlertRefused as refused:
+                # "orderable": the variant's fault (it can be ordered now); else the address's.
+                field = "variant_id" if refused.code == "orderable" else "email"
+                raise ValidationError({field: refused.messages}) from None
+            except AlertRateLimited as limited:
+                raise Throttled(wait=limited.retry_after, detail=limited.message) from None
+            message = _t("Check your inbox and confirm your address: we will email you once it is back.")
+        return Response(
+            _ALERT_SIGNUP.to_representation({"status": "pending_confirmation", "message": message}),
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+_ALERT_SIGNUP = s.AlertSignupSerializer()

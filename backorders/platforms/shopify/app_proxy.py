@@ -45,7 +45,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from backorders.api.storefront.views import UNKNOWN_SHOP, AvailabilityView
+from backorders.api.storefront.views import UNKNOWN_SHOP, AlertSignupView, AvailabilityView
 from backorders.conf import get_setting
 from backorders.models import Shop
 from backorders.platforms.shopify.verification import webhook_secrets
@@ -174,3 +174,9 @@ class AppProxyMixin:
 @extend_schema(exclude=True)
 class ProxyAvailabilityView(AppProxyMixin, AvailabilityView):
     renderer_classes: ClassVar[list] = [JSONRenderer, LiquidRenderer]
+
+
+@extend_schema(exclude=True)
+class ProxyAlertSignupView(AppProxyMixin, AlertSignupView):
+    """The sign-up through the shop's domain: signed, CSRF-exempt (the platform strips cookies,
+    so there is no session to ride on), limited per address by the service."""
