@@ -68,6 +68,13 @@ DEFAULTS: dict[str, Any] = {
     # after which the daily prune deletes them with their raw bodies: a body holds customers'
     # personal data, and a delivery left unprocessed that long is never going to be processed.
     "WEBHOOK_FAILED_RETENTION_DAYS": 90,
+    # --- Alternatives (services.alternatives, selectors.alternatives) ---
+    # Ranked alternatives kept per product: more than a page shows, so that the read-time
+    # "in stock now" filter still leaves enough.
+    "ALTERNATIVES_KEPT": 20,
+    # Candidates taken from each block (a product type or a tag) on either side of the product
+    # in price order: the cap that keeps the work linear in the catalog, never products squared.
+    "ALTERNATIVES_BLOCK_WINDOW": 30,
 }
 
 
