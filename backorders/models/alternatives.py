@@ -18,10 +18,25 @@ from backorders.models.shops import Shop
 class ProductAlternative(models.Model):
     """One ranked candidate (``alternative``) for ``product``; rank 1 is the best."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="alternatives")
+    # A derived table, rewritten whole by every run (two million rows for a shop of 100,000
+    # products): no database-level foreign keys, whose deferred checks at commit would lock
+    # every referenced product row and cost more than the rows themselves. Deletion still
+    # cascades (Django's collector does it), a run drops the lists of products gone since, and
+    # the selector joins every alternative to a live product. Indexes only where something
+    # reads: the unique (product, alternative) serves "this product's list", the alternative
+    # index "who lists this product" (recomputes, cascades); a shop is deleted once.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="alternatives", db_constraint=False, db_index=False
+    )
     alternative = models.ForeignKey(
-        Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("alternative")
+        Product,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("alternative"),
     )
     score = models.FloatField(_("score"))
     rank = models.PositiveSmallIntegerField(_("rank"))

@@ -1,6 +1,7 @@
 """alternatives_compute ranks by type, tags, vendor, price and title within blocks; the owner's
 pins and hides; recomputation when the catalog changes."""
 
+import random
 from decimal import Decimal
 
 import pytest
@@ -124,16 +125,19 @@ def test_a_large_block_offers_only_the_window_around_the_price(shop, monkeypatch
     for n in range(40):
         make(shop, f"m{n:02}", price=str(60 + 2 * n), product_type="Mugs", vendor="V", tags=[])
     compared: list[int] = []
-    real = service.pair_score
+    real = service._Blocks.candidates
 
-    def spy(a, b):
-        if a.pk == mug.pk:
-            compared.append(b.pk)
-        return real(a, b)
+    def spy(self, item):
+        found = real(self, item)
+        if item.pk == mug.pk:
+            compared.extend(found)
+        return found
 
-    monkeypatch.setattr(service, "pair_score", spy)
+    monkeypatch.setattr(service._Blocks, "candidates", spy)
     alternatives_compute(shop=shop, product_ids=[mug.pk])
-    prices = sorted(Variant.objects.filter(product_id__in=compared).values_list("price", flat=True))
+    prices = sorted(
+        Variant.objects.filter(product_id__in=set(compared) - {mug.pk}).values_list("price", flat=True)
+    )
     # 2W + 1 block positions from two below its price (the mug's own slot among them: m20 costs
     # 100 too), plus the first few of the band from 125 up (higher tier).
     near = [p for p in prices if p < 125]
@@ -308,3 +312,26 @@ def test_blocks_by_tag_use_the_json_index_lookup_on_postgresql(shop):
     assert universe is not None
     titles = set(Product.objects.filter(universe, shop=shop).values_list("title", flat=True))
     assert titles == {"Mug", "Cup"}
+
+
+def test_the_ranking_scores_exactly_as_pair_score_and_is_higher_tier_say(shop):
+    """The ranking loop inlines both for speed; they must not drift apart."""
+    rng = random.Random(5)
+    for _n in range(60):
+        make(
+            shop,
+            " ".join(rng.sample(["blue", "red", "mug", "cup", "tall", "oak", "set"], 3)),
+            price=str(rng.choice([5, 9, 10, 12, 20, 40])),
+            product_type=rng.choice(["Mugs", "Cups", ""]),
+            vendor=rng.choice(["A", "B", ""]),
+            tags=rng.sample(["a", "b", "c", "d", "e"], rng.randint(0, 3)),
+        )
+    items = service._catalog(shop, None)
+    blocks = service._Blocks(items.values(), 30)
+    checked = 0
+    for item in items.values():
+        for pk, score, higher in service._rank(item, items, blocks, 100):
+            assert score == pytest.approx(service.pair_score(item, items[pk]), abs=1e-6)
+            assert higher == service.is_higher_tier(item, items[pk])
+            checked += 1
+    assert checked > 500
