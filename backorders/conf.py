@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "ALTERNATIVES_KEPT": 20,
     # Candidates taken from each block (a product type or a tag) on either side of the product
     # in price order: the cap that keeps the work linear in the catalog, never products squared.
-    "ALTERNATIVES_BLOCK_WINDOW": 30,
+    "ALTERNATIVES_BLOCK_WINDOW": 20,
 }
 
 

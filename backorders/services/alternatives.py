@@ -58,7 +58,7 @@ HIGHER_TIER_WINDOW = 8
 # Higher-tier candidates kept even when their score ranks below ALTERNATIVES_KEPT.
 HIGHER_TIER_KEPT = 3
 # Most candidates scored per product (those found in the most blocks first).
-SHORTLIST = 60
+SHORTLIST = 40
 # Tags of a product that form blocks and count in the score (a product with hundreds of tags
 # would otherwise cost as much as hundreds of products).
 MAX_TAGS = 30
