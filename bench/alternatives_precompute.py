@@ -31,7 +31,9 @@ GENERIC = ["sale", "new", "gift", "bestseller", "eco"]
 
 
 def seed(products: int, rng: random.Random) -> Shop:
-    shop = Shop.objects.create(domain=f"bench-{time.time_ns()}.myshopify.com", name="Bench", owner_email="b@x.io")
+    shop = Shop.objects.create(
+        domain=f"bench-{time.time_ns()}.myshopify.com", name="Bench", owner_email="b@x.io"
+    )
     tags = [f"tag-{n}" for n in range(3000)]
     rows = []
     for n in range(products):
@@ -69,8 +71,10 @@ def main() -> None:
         cursor.execute(f"VACUUM ANALYZE {ProductAlternative._meta.db_table}")
     started = time.perf_counter()
     shop = seed(args.products, random.Random(args.seed))
-    print(f"seeded {args.products} products, {Variant.objects.filter(shop=shop).count()} variants "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"seeded {args.products} products, {Variant.objects.filter(shop=shop).count()} variants "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     tracemalloc.start()
     started = time.perf_counter()
     written = alternatives_compute(shop=shop)
@@ -78,8 +82,10 @@ def main() -> None:
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"alternatives_compute, whole shop: {elapsed:.1f} s for {args.products} products "
-          f"({written} rows, {written / args.products:.1f} per product; target < 60 s)")
+    print(
+        f"alternatives_compute, whole shop: {elapsed:.1f} s for {args.products} products "
+        f"({written} rows, {written / args.products:.1f} per product; target < 60 s)"
+    )
     print(f"peak Python heap during the run: {peak / 2**20:.0f} MiB; process peak RSS: {maxrss_mb:.0f} MiB")
     # A second run replaces every list (the nightly case: delete and rewrite per chunk).
     started = time.perf_counter()

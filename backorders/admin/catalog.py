@@ -113,10 +113,10 @@ class ShopRawIdWidget(ForeignKeyRawIdWidget):
 
     shop_id: int | None = None
 
-    def url_parameters(self) -> dict[str, Any]:
+    def url_parameters(self) -> dict[str, str]:
         params = super().url_parameters()
         if self.shop_id is not None:
-            params["shop__id__exact"] = self.shop_id
+            params["shop__id__exact"] = str(self.shop_id)
         return params
 
 
