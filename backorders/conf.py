@@ -106,6 +106,13 @@ DEFAULTS: dict[str, Any] = {
     "APP_PROXY_CACHE_SECONDS": 10,
     # Seconds an App Proxy request's signed timestamp may be away from now (either way).
     "APP_PROXY_MAX_SKEW_SECONDS": 90,
+    # --- Alternatives (services.alternatives, selectors.alternatives) ---
+    # Ranked alternatives kept per product: more than a page shows, so that the read-time
+    # "in stock now" filter still leaves enough.
+    "ALTERNATIVES_KEPT": 20,
+    # Candidates taken from each block (a product type or a tag) on either side of the product
+    # in price order: the cap that keeps the work linear in the catalog, never products squared.
+    "ALTERNATIVES_BLOCK_WINDOW": 20,
 }
 
 
