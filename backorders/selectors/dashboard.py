@@ -25,6 +25,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Cancellation, Event, Notification, Shop, WebhookDelivery
 from backorders.selectors.webhooks import webhook_rejection_counts
@@ -90,6 +91,13 @@ def age_bucket_q(key: str, *, now: datetime) -> Q:
     if last is not None:
         condition &= Q(queued_at__gt=now - timedelta(days=last + 1))
     return condition
+
+
+def age_bucket_label(first: int, last: int | None) -> str:
+    """The age bucket as a person reads it ("8–14 days", "over 60 days")."""
+    if last is None:
+        return _("over %(n)d days") % {"n": first - 1}
+    return _("%(first)d–%(last)d days") % {"first": first, "last": last}
 
 
 def days_waiting(backorder: Backorder, *, now: datetime) -> int:

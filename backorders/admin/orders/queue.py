@@ -19,7 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backorders.models import Backorder, Shop
-from backorders.selectors.dashboard import AGE_BUCKETS, age_bucket_q, overdue_q, zones_today
+from backorders.selectors.dashboard import (
+    AGE_BUCKETS,
+    age_bucket_label,
+    age_bucket_q,
+    overdue_q,
+    zones_today,
+)
 from backorders.services.eta import ETA_NOTE_MAX
 
 OPEN = "open"
@@ -87,12 +93,6 @@ class OverdueFilter(_ChoiceFilter):
         return queryset
 
 
-def age_label(first: int, last: int | None) -> str:
-    if last is None:
-        return str(_("over %(n)d days") % {"n": first - 1})
-    return str(_("%(first)d–%(last)d days") % {"first": first, "last": last})
-
-
 class AgeFilter(_ChoiceFilter):
     """Open backorders by whole days waiting (the dashboard's age buckets)."""
 
@@ -101,7 +101,7 @@ class AgeFilter(_ChoiceFilter):
 
     @classmethod
     def options(cls) -> list[tuple[str, Any]]:
-        return [(key, age_label(first, last)) for key, first, last in AGE_BUCKETS]
+        return [(key, age_bucket_label(first, last)) for key, first, last in AGE_BUCKETS]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Backorder]) -> QuerySet[Backorder]:
         value = self.value()
