@@ -1,5 +1,5 @@
 """Charts drawn on the server: the geometry of each chart, rendered by hand-written SVG templates
-(``templates/backorders/dashboard/_*_chart.svg``).
+(``templates/backorders/dashboard/_*_chart.html``).
 
 Why not a charting package: pygal would do (with its script turned off), but our three charts
 are bars, every bar is a link to a filtered admin list, and every figure is written as text
