@@ -374,3 +374,66 @@ def fake_platform():
     platform_register(platform=PLATFORM)
     yield PLATFORM
     platform_unregister(name=PLATFORM.name)
+
+
+@pytest.fixture
+def many_backorders(shop):
+    """``make(n)`` writes ``n`` backorders of ``shop`` (100 variants, 20 lines an order, ages up
+    to 100 days, a mix of statuses, ETAs and flags) with one created event each, by bulk_create:
+    for query ceilings at scale, not for behaviour."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backorders.models import Backorder, Event, Order, OrderLine
+    from tests.factories import ProductFactory, VariantFactory
+
+    def make(n: int) -> int:
+        now = timezone.now()
+        today = timezone.localdate(timezone=shop.zoneinfo)
+        variants = [VariantFactory(product=ProductFactory(shop=shop)) for _ in range(100)]
+        per_order = 20
+        orders = Order.objects.bulk_create(
+            Order(
+                shop=shop,
+                platform_id=9_000_000 + i,
+                number=f"#{100000 + i}",
+                email=f"c{i}@example.com",
+                customer_name=f"Customer {i}",
+                placed_at=now - timedelta(days=i % 100),
+            )
+            for i in range(n // per_order)
+        )
+        lines = OrderLine.objects.bulk_create(
+            OrderLine(
+                shop=shop,
+                order=orders[i // per_order],
+                platform_id=i,
+                variant=variants[i % 100],
+                title="x",
+                quantity=2,
+            )
+            for i in range(len(orders) * per_order)
+        )
+        statuses = ["waiting", "waiting", "waiting", "allocated", "fulfilled", "cancelled"]
+        backorders = Backorder.objects.bulk_create(
+            Backorder(
+                shop=shop,
+                order=line.order,
+                line=line,
+                variant=line.variant,
+                quantity=2,
+                quantity_allocated=2 if statuses[i % 6] == "allocated" else 0,
+                status=statuses[i % 6],
+                queued_at=line.order.placed_at,
+                eta=today + timedelta(days=(i % 40) - 20),
+                flagged=i % 97 == 0,
+            )
+            for i, line in enumerate(lines)
+        )
+        Event.objects.bulk_create(
+            Event(shop=shop, backorder=bo, kind="created", actor_kind="platform") for bo in backorders
+        )
+        return len(backorders)
+
+    return make
