@@ -5,12 +5,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 
 class BackordersAdminSite(admin.AdminSite):
     index_template = "backorders/dashboard/index.html"
 
-    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def index(  # type: ignore[override]  # a refusal is a TemplateResponse too, with its status
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse | HttpResponse:
         """The dashboard of the shop chosen by ``?shop=<id>`` (the first the user may see by
         default); a malformed shop is answered 400, a shop the user may not see 404."""
         from backorders.dashboard.views import dashboard_context

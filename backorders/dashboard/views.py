@@ -296,8 +296,8 @@ EMAIL_LABELS = {
     Notification.Status.FAILED: gettext_lazy("Failed"),
     Notification.Status.UNKNOWN: gettext_lazy("Unknown: may have been sent"),
     Notification.Status.SUPPRESSED: gettext_lazy("Suppressed (address blocked)"),
-    "bounced": gettext_lazy("Bounced (reported by the provider)"),
-    "complained": gettext_lazy("Marked as spam (reported by the provider)"),
+    "bounced": gettext_lazy("Bounced (provider)"),
+    "complained": gettext_lazy("Spam complaint (provider)"),
 }
 
 

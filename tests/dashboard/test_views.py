@@ -15,7 +15,7 @@ def tiles_of(response) -> dict[str, dict]:
     return {tile["id"]: tile for tile in response.context["tiles"]}
 
 
-def test_the_admin_index_is_the_dashboard_and_keeps_the_app_list(admin_client, queue, shop):
+def test_the_admin_index_is_the_dashboard_and_keeps_the_app_list(admin_client, attention_queue, shop):
     response = admin_client.get(reverse("admin:index"))
 
     assert response.status_code == 200
@@ -27,7 +27,7 @@ def test_the_admin_index_is_the_dashboard_and_keeps_the_app_list(admin_client, q
     assert reverse("admin:app_list", args=["backorders"]) in html
 
 
-def test_each_tile_counts_what_the_list_it_links_to_shows(admin_client, queue, shop):
+def test_each_tile_counts_what_the_list_it_links_to_shows(admin_client, attention_queue, shop):
     tiles = tiles_of(admin_client.get(reverse("admin:index")))
 
     assert tiles["overdue"]["value"] == 2
@@ -43,7 +43,7 @@ def test_each_tile_counts_what_the_list_it_links_to_shows(admin_client, queue, s
         assert listed.status_code == 200, name
         assert listed.context["cl"].result_count == tiles[name]["value"], name
     overdue = admin_client.get(tiles["overdue"]["href"]).context["cl"].result_list
-    assert {bo.pk for bo in overdue} == queue["overdue"]
+    assert {bo.pk for bo in overdue} == attention_queue["overdue"]
     waiting = admin_client.get(tiles["units-waiting"]["href"]).context["cl"].result_list
     assert sum(bo.quantity_unallocated for bo in waiting) == tiles["units-waiting"]["value"]
     # The oldest wait leads to that backorder's own page.
@@ -51,7 +51,7 @@ def test_each_tile_counts_what_the_list_it_links_to_shows(admin_client, queue, s
     assert tiles["oldest-wait"]["href"] == reverse("admin:backorders_backorder_change", args=[oldest.pk])
 
 
-def test_every_chart_bar_links_to_a_list_of_exactly_its_rows(admin_client, queue, shop):
+def test_every_chart_bar_links_to_a_list_of_exactly_its_rows(admin_client, attention_queue, shop):
     response = admin_client.get(reverse("admin:index"))
 
     by_age = {bar.label: bar for bar in response.context["age_chart"].bars}
@@ -76,7 +76,7 @@ def test_every_chart_bar_links_to_a_list_of_exactly_its_rows(admin_client, queue
     assert admin_client.get(emails["Failed"].href).context["cl"].result_count == 1
 
 
-def test_the_page_runs_no_script_of_its_own_and_has_no_inline_style(admin_client, queue):
+def test_the_page_runs_no_script_of_its_own_and_has_no_inline_style(admin_client, attention_queue):
     html = admin_client.get(reverse("admin:index")).content.decode()
 
     assert " style=" not in html and "<style" not in html
@@ -99,7 +99,7 @@ def test_values_from_outside_are_escaped_in_tiles_and_charts(admin_client, shop,
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_a_user_with_several_shops_switches_between_them(admin_client, queue, shop):
+def test_a_user_with_several_shops_switches_between_them(admin_client, attention_queue, shop):
     other = ShopFactory(domain="other.myshopify.com", name="Other")
 
     first = admin_client.get(reverse("admin:index"))
@@ -126,7 +126,7 @@ def test_a_shop_the_user_may_not_see_is_not_found(admin_client, shop):
     assert response.status_code == 404
 
 
-def test_staff_without_access_to_a_shop_see_no_shop_data(client, django_user_model, queue, shop):
+def test_staff_without_access_to_a_shop_see_no_shop_data(client, django_user_model, attention_queue, shop):
     staff = django_user_model.objects.create_user("helper", password="a-long-pass-phrase-1", is_staff=True)
     client.force_login(staff)
 
@@ -138,7 +138,7 @@ def test_staff_without_access_to_a_shop_see_no_shop_data(client, django_user_mod
     assert client.get(reverse("admin:index"), {"shop": shop.pk}).status_code == 404
 
 
-def test_the_dashboard_speaks_german(admin_client, queue):
+def test_the_dashboard_speaks_german(admin_client, attention_queue):
     response = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de")
 
     html = response.content.decode()
@@ -146,6 +146,8 @@ def test_the_dashboard_speaks_german(admin_client, queue):
     assert "Wartende Kundschaft" in html
 
 
-def test_the_dashboard_queries_do_not_grow_with_rows(admin_client, queue, django_assert_max_num_queries):
+def test_the_dashboard_queries_do_not_grow_with_rows(
+    admin_client, attention_queue, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(15):
         assert admin_client.get(reverse("admin:index")).status_code == 200

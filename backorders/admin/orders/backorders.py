@@ -202,12 +202,15 @@ class BackorderAdmin(ReadOnlyAdmin):
         label = EtaSource(source).label if source in EtaSource.values else source
         if getattr(obj, "overdue_first", False):
             return format_html(
-                '<span class="backorders-overdue">{} · {}</span><br><span class="backorders-quiet">{}</span>',
+                '<span class="backorders-date backorders-overdue">{}</span><br>'
+                '<span class="backorders-overdue">{}</span> <span class="backorders-quiet">{}</span>',
                 text,
                 _("overdue"),
                 label,
             )
-        return format_html('{}<br><span class="backorders-quiet">{}</span>', text, label)
+        return format_html(
+            '<span class="backorders-date">{}</span><br><span class="backorders-quiet">{}</span>', text, label
+        )
 
     @admin.display(description=_("status"), ordering="status")
     def status_display(self, obj: Backorder) -> str:

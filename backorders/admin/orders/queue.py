@@ -135,7 +135,7 @@ def filter_refusals(request: HttpRequest) -> list[str]:
     naming the value and the ones allowed."""
     refusals = []
     for filter_class in QUEUE_FILTERS:
-        value = request.GET.get(filter_class.parameter_name)
+        value = request.GET.get(str(filter_class.parameter_name))
         if value is None:
             continue
         allowed = [str(key) for key, _label in filter_class.options()]
