@@ -64,7 +64,6 @@ class BackorderAdmin(ReadOnlyAdmin):
         "variant__product__title",
     ]
     search_help_text = _("Order number, customer email or name, SKU or product title.")
-    ordering = ["-attention_first", "-overdue_first", "queued_at", "pk"]
     change_form_template = "admin/backorders/backorder/change_form.html"
     fieldsets = [
         (None, {"fields": ["shop", "order", "customer_contact", "line", "variant", "queued_at"]}),
@@ -117,6 +116,11 @@ class BackorderAdmin(ReadOnlyAdmin):
 
     class Media:
         css = {"all": ["backorders/admin.css"]}
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        """Flagged open backorders first, then overdue ones, then the longest waiting (two of
+        these are annotations of ``get_queryset``, which the ``ordering`` attribute may not name)."""
+        return ["-attention_first", "-overdue_first", "queued_at", "pk"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Backorder]:
         # ModelAdmin.get_queryset orders by ``ordering`` before any annotation exists, and the
