@@ -35,7 +35,8 @@ INSTALLED_APPS = [
     # auth catalogues word some of the app's labels differently ("History" is the admin's
     # "Geschichte", the app's "Verlauf").
     "backorders",
-    "django.contrib.admin",
+    # Django's admin with the owner's dashboard as its first page (backorders/dashboard/apps.py).
+    "backorders.dashboard.apps.BackordersAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
