@@ -23,6 +23,11 @@ urlpatterns = [
         app_proxy.ProxyAvailabilityView.as_view(),
         name="app_proxy_availability",
     ),
+    path(
+        "shopify/proxy/products/<str:ref>/alternatives",
+        app_proxy.ProxyAlternativesView.as_view(),
+        name="app_proxy_alternatives",
+    ),
     path("shopify/proxy/alerts", app_proxy.ProxyAlertSignupView.as_view(), name="app_proxy_alerts"),
     # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),

@@ -10,6 +10,11 @@ urlpatterns = [
         views.AvailabilityView.as_view(),
         name="storefront_availability",
     ),
+    path(
+        "<str:shop>/products/<str:ref>/alternatives",
+        views.AlternativesView.as_view(),
+        name="storefront_alternatives",
+    ),
     path("<str:shop>/quote", views.QuoteView.as_view(), name="storefront_quote"),
     path("<str:shop>/alerts", views.AlertSignupView.as_view(), name="storefront_alerts"),
 ]

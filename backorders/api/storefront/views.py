@@ -41,6 +41,7 @@ from backorders.api.storefront.throttles import StorefrontRateThrottle
 from backorders.conf import get_setting
 from backorders.models import Product, Shop
 from backorders.models.shops import shipped_languages
+from backorders.selectors.alternatives import product_alternatives
 from backorders.selectors.availability import availability_quote, shop_today
 from backorders.selectors.storefront import (
     StorefrontNotFound,
@@ -50,6 +51,7 @@ from backorders.selectors.storefront import (
     storefront_shop,
     storefront_shop_product,
     storefront_variants_by_platform_id,
+    variant_availability,
 )
 from backorders.services.alerts import AlertRateLimited, AlertRefused, alert_signup
 from backorders.throttling import AlertSignupIPThrottle
@@ -213,6 +215,7 @@ GET_ERRORS = {304: OpenApiResponse(description="Not modified (If-None-Match matc
 # ``to_representation`` keeps no state between calls.
 _AVAILABILITY = s.AvailabilitySerializer()
 _QUOTE = s.QuoteSerializer()
+_ALTERNATIVES = s.AlternativesSerializer()
 
 AVAILABILITY_EXAMPLE = {
     "shop": "acme.myshopify.com",
@@ -238,10 +241,11 @@ AVAILABILITY_EXAMPLE = {
 }
 
 
-class AvailabilityView(StorefrontView):
-    # The shop and the product in one query (``storefront_shop_product``), looked up with the
-    # shop in ``initial``; the App Proxy, which finds the shop otherwise, looks the product up in
-    # ``get``.
+class ProductResourceView(StorefrontView):
+    """A resource of one product (``<ref>`` in the URL): the shop and the product are looked up
+    in one query (``storefront_shop_product``) with the shop in ``initial``; the App Proxy, which
+    finds the shop otherwise, looks the product up in ``resolved_product``."""
+
     _product: Product | None = None
     _product_looked_up = False
 
@@ -254,6 +258,15 @@ class AvailabilityView(StorefrontView):
         self._product_looked_up = True
         return shop
 
+    def resolved_product(self, ref: str) -> Product:
+        if not self._product_looked_up:
+            return self.product(ref)
+        if self._product is None:
+            raise NotFound(UNKNOWN_PRODUCT)
+        return self._product
+
+
+class AvailabilityView(ProductResourceView):
     @extend_schema(
         operation_id="storefront_availability",
         summary="A product's variants as the product page shows them",
@@ -269,14 +282,49 @@ class AvailabilityView(StorefrontView):
     )
     def get(self, request: Request, ref: str, **kwargs: Any) -> Response:
         language = self.query_language(request)
-        if not self._product_looked_up:
-            product = self.product(ref)
-        elif self._product is None:
-            raise NotFound(UNKNOWN_PRODUCT)
-        else:
-            product = self._product
+        product = self.resolved_product(ref)
         availability = product_availability(product=product, language=language)
         return Response(_AVAILABILITY.to_representation(availability))
+
+
+# How many alternatives a product page shows.
+ALTERNATIVES_SHOWN = 4
+
+
+class AlternativesView(ProductResourceView):
+    @extend_schema(
+        operation_id="storefront_alternatives",
+        summary="Other products a customer can buy from stock now",
+        description=(
+            "Ranked by likeness (product type, shared tags, vendor, price, title), the shop "
+            "owner's pins first and hidden ones never; only products with a variant in stock at "
+            "the moment of the request. Each links to its storefront page and names the variant "
+            "in stock. Cacheable (Cache-Control, ETag, 304)."
+        ),
+        parameters=[SHOP_PARAMETER, REF_PARAMETER, s.LanguageQuerySerializer],
+        responses={200: s.AlternativesSerializer, **GET_ERRORS},
+        tags=["storefront"],
+    )
+    def get(self, request: Request, ref: str, **kwargs: Any) -> Response:
+        language = self.query_language(request)
+        product = self.resolved_product(ref)
+        shop = product.shop
+        with translation.override(language):
+            alternatives = [
+                {
+                    "product": alternative.product,
+                    "variant": alternative.variant,
+                    "url": shop.product_url(alternative.product.handle),
+                    "currency": shop.currency,
+                    "state": shown.state,
+                    "badge": shown.badge,
+                    "higher_tier": alternative.higher_tier,
+                    "pinned": alternative.pinned,
+                }
+                for alternative in product_alternatives(product=product, limit=ALTERNATIVES_SHOWN)
+                for shown in [variant_availability(alternative.variant)]
+            ]
+        return Response(_ALTERNATIVES.to_representation({"product": product, "alternatives": alternatives}))
 
 
 class QuoteView(StorefrontView):

@@ -45,7 +45,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from backorders.api.storefront.views import UNKNOWN_SHOP, AlertSignupView, AvailabilityView
+from backorders.api.storefront.views import (
+    UNKNOWN_SHOP,
+    AlertSignupView,
+    AlternativesView,
+    AvailabilityView,
+)
 from backorders.conf import get_setting
 from backorders.models import Shop
 from backorders.platforms.shopify.verification import webhook_secrets
@@ -174,6 +179,11 @@ class AppProxyMixin:
 @extend_schema(exclude=True)
 class ProxyAvailabilityView(AppProxyMixin, AvailabilityView):
     renderer_classes: ClassVar[list] = [JSONRenderer, LiquidRenderer]
+
+
+@extend_schema(exclude=True)
+class ProxyAlternativesView(AppProxyMixin, AlternativesView):
+    pass
 
 
 @extend_schema(exclude=True)

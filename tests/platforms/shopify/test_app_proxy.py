@@ -172,3 +172,19 @@ def test_liquid_errors_are_escaped_too(proxy, mug):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/liquid")
     assert "backorders-error" in response.content.decode()
+
+
+def test_alternatives_through_the_proxy_are_the_apis(proxy, mug, shop):
+    from backorders.services.alternatives import alternatives_compute
+    from tests.factories import ProductFactory, VariantFactory
+
+    other = ProductFactory(shop=shop, handle="blue-mug", product_type=mug.product_type, vendor=mug.vendor)
+    VariantFactory(product=other, available=3)
+    alternatives_compute(shop=shop)
+    path = "/shopify/proxy/products/red-mug/alternatives"
+    response = proxy.get(f"{path}?{signed_query('acme.myshopify.com')}")
+    assert response.status_code == 200, response.content
+    assert [a["handle"] for a in response.json()["alternatives"]] == ["blue-mug"]
+    api = proxy.get("/api/v1/storefront/acme.myshopify.com/products/red-mug/alternatives")
+    assert response.json() == api.json()
+    assert proxy.get(f"{path}?{signed_query('acme.myshopify.com', secret='wrong')}").status_code == 401
