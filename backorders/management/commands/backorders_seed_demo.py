@@ -96,6 +96,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Login:      {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  ({verb})")
         self.stdout.write(f"Variants:   {site}{reverse('admin:backorders_variant_changelist')}")
         self.stdout.write(f"Backorders: {site}{reverse('admin:backorders_backorder_changelist')}")
+        # The standalone project's demo store (a host project has its own pages).
+        if getattr(settings, "STORE_SHOP_DOMAIN", None) == shop.domain:
+            self.stdout.write(f"Store:      {site}/store/")
+            for state, handle in demo.STATE_EXAMPLES.items():
+                self.stdout.write(f"  {state + ':':<14}{site}/store/products/{handle}/")
 
 
 def _seed_shop() -> Shop:

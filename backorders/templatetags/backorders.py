@@ -1,0 +1,40 @@
+"""Template tags for Django-rendered stores: ``{% load backorders %}``.
+
+* ``{% backorder_badge variant %}`` — the variant's badge ("In stock", "Only 3 left",
+  "Backorder — ships by 12 Dec", …) in a live region, with its ETA in words; no query when
+  ``variant`` comes with ``product`` and ``shop`` loaded (``select_related``).
+* ``{% backorder_alternatives product %}`` — up to four other products of the shop that a
+  customer can buy now, each with its badge; one query. ``link="url-name"`` makes the links
+  ``reverse(url-name, args=[handle])`` (a store's own product pages) instead of the product's
+  page on the shop's storefront.
+* ``{% restock_alert_form variant %}`` — "notify me when it is back" for a variant that cannot
+  be ordered now (nothing otherwise), posting to ``backorders:alert_signup``; at most one query
+  (the number of people waiting, when the shop shows it).
+
+Each renders one template under ``backorders/storefront/`` that a host project overrides by
+placing its own file of the same name earlier in its template search path. Texts are in the
+active language (the request's, under ``LocaleMiddleware``). Everything is presented through
+``selectors.storefront.variant_availability``: the same decision and wording as the storefront
+API, the App Proxy and the widget.
+"""
+
+from typing import Any
+
+from django import template
+
+from backorders.models import Variant
+from backorders.selectors.storefront import variant_availability
+
+register = template.Library()
+
+
+@register.inclusion_tag("backorders/storefront/badge.html")
+def backorder_badge(variant: Variant) -> dict[str, Any]:
+    """The badge and ETA of ``variant`` (loaded with ``product`` and ``shop``): no query."""
+    return {"availability": _availability(variant), "variant": variant}
+
+
+def _availability(variant: Variant, *, alert_waiting: int | None = None) -> Any:
+    return variant_availability(
+        variant, show_quantity=variant.shop.show_quantity_available, alert_waiting=alert_waiting
+    )
