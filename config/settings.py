@@ -31,6 +31,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # First: an app listed earlier wins for translations and templates, and Django's admin and
+    # auth catalogues word some of the app's labels differently ("History" is the admin's
+    # "Geschichte", the app's "Verlauf").
+    "backorders",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -39,7 +43,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "anymail",
-    "backorders",
 ]
 
 MIDDLEWARE = [

@@ -90,3 +90,13 @@ def test_the_compiled_catalogue_is_not_older_than_its_source():
             else:
                 found = compiled.gettext(entry["msgid"])
             assert found == entry["msgstr"][0], entry["msgid"]
+
+
+def test_the_apps_wording_wins_over_djangos_in_german(settings):
+    """Django's admin and auth catalogues translate some of the app's words otherwise; the app
+    is listed first in INSTALLED_APPS so that its own wording shows."""
+    from django.utils import translation
+
+    with translation.override("de"):
+        assert translation.gettext("History") == "Verlauf"
+        assert translation.gettext("No, take me back") == "Nein, zurück"
