@@ -91,9 +91,16 @@ def _localised(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def _render(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    def switch(code: str) -> str:  # this page in another language (its other parameters kept)
+        query = request.GET.copy()
+        query["lang"] = code
+        return "?" + query.urlencode()
+
     context = {
         "shop": context.get("shop"),
         "language": translation.get_language(),
+        "to_english": switch("en"),
+        "to_german": switch("de"),
         "cart_count": sum(_cart(request).values()),
         **context,
     }
