@@ -102,6 +102,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The standalone project's own German (the demo store's pages); the app ships its own catalogue.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True

@@ -57,6 +57,7 @@ def test_the_catalog_lists_active_products_with_their_badges_in_constant_queries
 def test_the_product_page_speaks_german_with_lang_de_and_remembers_it(client, demo):
     html = client.get(product_url(STATE_EXAMPLES["backorder"], lang="de")).content.decode()
     assert "Nachbestellt — Versand bis" in html and 'lang="de"' in html
+    assert "Jetzt nachbestellen" in html and "Alle Produkte" in html  # the project's own catalogue
     html = client.get(product_url(STATE_EXAMPLES["in_stock"])).content.decode()
     assert "Auf Lager" in html
 
