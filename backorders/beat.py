@@ -41,6 +41,16 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "backorders.tasks.notifications_sweep_task",
             "schedule": 60.0,
         },
+        # Restock alerts: waves that are due (a variant's later wave, a task lost to the broker).
+        "backorders-alert-waves-sweep": {
+            "task": "backorders.tasks.alert_waves_sweep_task",
+            "schedule": 60.0,
+        },
+        # Restock alerts: unconfirmed sign-ups past ALERT_CONFIRM_EXPIRY_DAYS expire.
+        "backorders-alerts-expire": {
+            "task": "backorders.tasks.alerts_expire_task",
+            "schedule": crontab(minute=23),
+        },
         # The owner's daily digest (new backorders, overdue ETAs, flagged lines, failed deliveries).
         "backorders-owner-digests": {
             "task": "backorders.tasks.owner_digests_task",

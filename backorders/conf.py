@@ -47,6 +47,29 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_MAX_ATTEMPTS": 8,
     # Most emails one send task sends in turn (a transaction's rows, the sweeper's backlog).
     "EMAIL_SEND_BATCH": 50,
+    # --- Restock alerts, "notify me" (services.alerts) ---
+    # Days an unconfirmed sign-up (double opt-in) waits for its confirmation before it expires;
+    # the confirmation link stops working at the same time.
+    "ALERT_CONFIRM_EXPIRY_DAYS": 7,
+    # Seconds before signing up again for the same item re-sends the confirmation email (at
+    # most one per this interval, however often the form is posted).
+    "ALERT_CONFIRM_RESEND_SECONDS": 10 * 60,
+    # Alerts per orderable unit in one wave (1: as many alerts as units; 2: twice as many,
+    # for shops where many alerted customers do not buy). Fractions allowed; rounded down.
+    "ALERT_RATIO": 1,
+    # Seconds between two waves of one variant: a later wave goes out only if units remain.
+    "ALERT_WAVE_INTERVAL_SECONDS": 60 * 60,
+    # Most alerts one wave plans (a bound on one transaction, whatever the stock says).
+    "ALERT_WAVE_MAX": 5000,
+    # Sign-ups one address may make per shop and hour (counted in the database, so the limit
+    # holds across processes); more are answered 429.
+    "ALERT_SIGNUPS_PER_EMAIL_PER_HOUR": 5,
+    # Sign-up requests per client IP (DRF's rate syntax, "20/hour"; None: no limit), counted in
+    # Django's cache (a shared cache such as Redis when there are several web processes).
+    "ALERT_SIGNUPS_PER_IP": "20/hour",
+    # Days after an alert in which an order of that item from that address counts as bought
+    # (the owner's funnel: signed up, confirmed, alerted, bought).
+    "ALERT_PURCHASE_WINDOW_DAYS": 14,
     # --- Platform webhooks (platforms.shopify, services.webhooks) ---
     # Largest webhook body accepted, in bytes; a larger one is answered 413 before it is read.
     "WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,

@@ -114,3 +114,32 @@ def webhook_deliveries_prune_task() -> int:
     from backorders.services.webhooks import webhook_deliveries_prune
 
     return webhook_deliveries_prune()
+
+
+# --- Restock alerts (services.alerts) ---
+
+
+# A wave is one transaction under the variant's lock; a lost race (deadlock) is retried inside
+# the service. Running it twice is harmless: the second run finds no wave due.
+@shared_task(acks_late=True)
+def alert_waves_run_task(variant_id: int) -> int:
+    """Run the variant's due restock-alert wave; returns how many alert emails it planned."""
+    from backorders.services.alerts import alert_waves_run
+
+    return alert_waves_run(variant_id=variant_id)
+
+
+@shared_task(acks_late=True)
+def alert_waves_sweep_task() -> int:
+    """Every minute: enqueue the restock-alert waves that are due (later waves, lost tasks)."""
+    from backorders.services.alerts import alert_waves_sweep
+
+    return alert_waves_sweep()
+
+
+@shared_task(acks_late=True)
+def alerts_expire_task() -> int:
+    """Hourly: expire unconfirmed restock-alert sign-ups; returns how many expired."""
+    from backorders.services.alerts import alerts_expire
+
+    return alerts_expire()

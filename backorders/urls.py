@@ -3,6 +3,7 @@
 from django.urls import path
 
 from backorders.platforms.shopify import views as shopify
+from backorders.selfservice import alerts
 from backorders.selfservice import views as selfservice
 
 app_name = "backorders"
@@ -22,4 +23,10 @@ urlpatterns = [
     ),
     path("backorders/order/<str:token>/renew/", selfservice.order_link_renew, name="selfservice_renew"),
     path("backorders/unsubscribe/<str:token>/", selfservice.unsubscribe, name="unsubscribe"),
+    # Restock alerts ("notify me"): the sign-up form's target, and the signed links in its emails.
+    path("backorders/alerts/signup/", alerts.alert_signup_view, name="alert_signup"),
+    path("backorders/alerts/confirm/<str:token>/", alerts.alert_confirm_view, name="alert_confirm"),
+    path(
+        "backorders/alerts/unsubscribe/<str:token>/", alerts.alert_unsubscribe_view, name="alert_unsubscribe"
+    ),
 ]

@@ -9,4 +9,12 @@ Tenancy: until per-shop staff scoping lands, these pages are for superusers only
 account can never see another shop's rows.
 """
 
-from backorders.admin import cancellations, catalog, notifications, orders, shops, webhooks  # noqa: F401  (registers the ModelAdmins)
+from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
+    alerts,
+    cancellations,
+    catalog,
+    notifications,
+    orders,
+    shops,
+    webhooks,
+)

@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin
-from backorders.models import Notification, NotificationItem, Order, Shop, Suppression
+from backorders.conf import get_setting
+from backorders.models import (
+    Notification,
+    NotificationItem,
+    Order,
+    Product,
+    RestockAlert,
+    Shop,
+    Suppression,
+    Variant,
+)
 from backorders.models.orders import EtaSource
 from backorders.services.audit import Actor
 from backorders.services.notifications import notification_resend
@@ -49,20 +59,21 @@ class NotificationAdmin(ReadOnlyAdmin):
         "kind",
         "recipient",
         "order",
+        "alert",
         "status",
         "delivery_status",
         "attempts",
         "due_at",
         "shop",
     ]
-    list_select_related = ["order", "shop"]
+    list_select_related = ["order", "alert", "shop"]
     list_filter = ["status", "kind", "shop", "delivery_status", "language"]
     search_fields = ["recipient", "order__number", "message_id"]
     date_hierarchy = "created_at"
     actions = ["resend"]
     inlines = [NotificationItemInline]
     fieldsets = [
-        (None, {"fields": ["shop", "kind", "recipient", "order", "language", "dedupe_key"]}),
+        (None, {"fields": ["shop", "kind", "recipient", "order", "alert", "language", "dedupe_key"]}),
         (
             _("Sending"),
             {"fields": ["status", "due_at", "attempts", "claimed_at", "sent_at", "message_id", "last_error"]},
@@ -79,6 +90,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         "kind",
         "recipient",
         "order",
+        "alert",
         "language",
         "dedupe_key",
         "status",
@@ -249,6 +261,25 @@ def notification_sample(*, kind: str, language: str) -> Notification:
             "failed_emails": [{"kind": "Shipped", "recipient": "bounced@example.com", "status": "failed"}],
             "items": [],
         }
+    if kind in Notification.Kind.about_alerts():
+        variant = Variant(pk=0, shop=shop, title="Blue", sku="MUG-BLUE")
+        variant.product = Product(pk=0, shop=shop, title="Stoneware Mug", handle="stoneware-mug")
+        alert = RestockAlert(pk=0, shop=shop, variant=variant, email=order.email, language=language)
+        return Notification(
+            shop=shop,
+            kind=kind,
+            recipient=order.email,
+            alert=alert,
+            language=language,
+            context={
+                "item": f"{variant.product.title} — {variant.title}",  # unsaved: str() has no product id
+                "product_title": variant.product.title,
+                "sku": variant.sku,
+                "product_url": shop.product_url(variant.product.handle),
+                "expiry_days": get_setting("ALERT_CONFIRM_EXPIRY_DAYS"),
+            },
+            due_at=timezone.now(),
+        )
     return Notification(
         shop=shop,
         kind=kind,

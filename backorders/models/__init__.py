@@ -1,3 +1,4 @@
+from backorders.models.alerts import AlertSignupCounter, RestockAlert, RestockAlertWave
 from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
@@ -5,6 +6,7 @@ from backorders.models.shops import BackorderMode, Shop
 from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
 __all__ = [
+    "AlertSignupCounter",
     "Backorder",
     "BackorderMode",
     "Cancellation",
@@ -18,6 +20,8 @@ __all__ = [
     "OrderLine",
     "PendingInventory",
     "Product",
+    "RestockAlert",
+    "RestockAlertWave",
     "Shop",
     "Suppression",
     "Variant",

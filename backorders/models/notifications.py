@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from backorders.models.alerts import RestockAlert
 from backorders.models.orders import Backorder, Event, Order
 from backorders.models.shops import Shop
 
@@ -29,6 +30,13 @@ class Notification(models.Model):
         LINK = "link", _("Fresh self-service link")
         DIGEST = "digest", _("Owner digest")
         OWNER_CANCELLED = "owner_cancelled", _("Cancellation to settle (to the owner)")
+        ALERT_CONFIRM = "alert_confirm", _("Restock alert: confirm the sign-up")
+        RESTOCK_ALERT = "restock_alert", _("Restock alert: back in stock")
+
+        @classmethod
+        def about_alerts(cls) -> list[str]:
+            """Kinds about a restock alert (``Notification.alert``), not about an order."""
+            return [cls.ALERT_CONFIRM, cls.RESTOCK_ALERT]
 
         @classmethod
         def optional(cls) -> list[str]:
@@ -44,7 +52,7 @@ class Notification(models.Model):
         def checked_before_sending(cls) -> list[str]:
             """Kinds whose facts can stop being true before they leave: planned again at send
             time, or superseded (services.notifications.outbox)."""
-            return [cls.CONFIRMATION, cls.READY, cls.ETA_CHANGED]
+            return [cls.CONFIRMATION, cls.READY, cls.ETA_CHANGED, cls.ALERT_CONFIRM, cls.RESTOCK_ALERT]
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -67,7 +75,7 @@ class Notification(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     recipient = models.EmailField(_("recipient"), max_length=254)
-    # Null for the owner's digest; the customer's order otherwise.
+    # Null for the owner's digest and restock alerts; the customer's order otherwise.
     order = models.ForeignKey(
         Order,
         on_delete=models.CASCADE,
@@ -75,6 +83,16 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
         verbose_name=_("order"),
+    )
+    # The restock alert a message of ``Kind.about_alerts()`` is about (no order then). Kept when
+    # the alert is erased (a privacy request), as the row's recipient and content are scrubbed.
+    alert = models.ForeignKey(
+        RestockAlert,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("restock alert"),
     )
     backorders: "models.ManyToManyField[Backorder, NotificationItem]" = models.ManyToManyField(
         Backorder, through="NotificationItem", related_name="notifications", blank=True

@@ -336,7 +336,10 @@ class Shop(models.Model):
         return self.storefront_url or f"https://{self.domain}"
 
     def product_url(self, handle: str) -> str:
-        """The storefront page of the product with ``handle`` (the platform's URL scheme)."""
+        """The storefront page of the product with ``handle`` (the platform's URL scheme); the
+        storefront's home page for a product without one."""
+        if not handle:
+            return f"{self.storefront_base}/"
         return f"{self.storefront_base}/products/{quote(handle, safe='')}"
 
     def cors_origins(self) -> frozenset[str]:

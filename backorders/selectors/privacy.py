@@ -16,7 +16,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from backorders.models import Backorder, Notification, Order, Shop, Suppression, WebhookDelivery
+from backorders.models import (
+    Backorder,
+    Notification,
+    Order,
+    RestockAlert,
+    Shop,
+    Suppression,
+    WebhookDelivery,
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,9 @@ def customer_data_export(
     deliveries: Iterable[DeliveryAbout],
 ) -> dict[str, Any]:
     """Everything the shop's rows hold about one customer, as JSON values (read-only): their
-    orders (``customer_orders``) with lines, backorders and their events, and emails; the
-    suppressions of their address; and ``deliveries``, the stored webhook bodies about them
+    orders (``customer_orders``) with lines, backorders and their events, and emails; their
+    restock-alert sign-ups with the emails about them; the suppressions of their address; and
+    ``deliveries``, the stored webhook bodies about them
     (``services.privacy.customer_deliveries_about``: required, so that no caller forgets them).
     Strings ``jsonb`` refuses (NUL, lone surrogates) become U+FFFD, NaN and infinities null."""
     orders = list(
@@ -128,6 +137,7 @@ def customer_data_export(
                 }
                 for order in orders
             ],
+            "restock_alerts": _restock_alerts_export(shop, email),
             "suppressions": list(
                 Suppression.objects.filter(shop=shop, email__iexact=email).values(
                     "email", "reason", "created_at"
@@ -147,6 +157,45 @@ def customer_data_export(
         }
     )
     return _json_safe(export)  # a body may hold "\\u0000" or "\\ud800", which jsonb refuses
+
+
+def _restock_alerts_export(shop: Shop, email: str) -> list[dict[str, Any]]:
+    """The customer's restock-alert sign-ups at the shop, each with the emails sent about it."""
+    if not email:
+        return []
+    alerts = (
+        RestockAlert.objects.filter(shop=shop, email__iexact=email.strip())
+        .select_related("variant__product")
+        .prefetch_related("notifications")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "item": str(alert.variant),
+            "sku": alert.variant.sku,
+            "email": alert.email,
+            "language": alert.language,
+            "status": alert.status,
+            "signed_up_at": alert.created_at,
+            "confirmed_at": alert.confirmed_at,
+            "alerted_at": alert.alerted_at,
+            "unsubscribed_at": alert.unsubscribed_at,
+            "emails": [
+                {
+                    "kind": mail.kind,
+                    "recipient": mail.recipient,
+                    "status": mail.status,
+                    "language": mail.language,
+                    "content": mail.context,
+                    "created_at": mail.created_at,
+                    "sent_at": mail.sent_at,
+                    "delivery_status": mail.delivery_status,
+                }
+                for mail in alert.notifications.all()
+            ],
+        }
+        for alert in alerts
+    ]
 
 
 def _backorder_export(backorder: Backorder) -> dict[str, Any]:

@@ -10,7 +10,6 @@ number of variants: the shop, the product, its variants (and the restock-alert c
 shop shows them).
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,6 +22,7 @@ from django.utils.translation import pgettext
 from backorders.models import Product, Shop, Variant
 from backorders.models.orders import EtaSource
 from backorders.models.shops import shipped_languages
+from backorders.selectors.alerts import alerts_waiting_counts
 from backorders.selectors.availability import (
     AvailabilityState,
     Eta,
@@ -191,20 +191,23 @@ def storefront_language(shop: Shop, requested: str | None) -> str:
     return base if base in shipped_languages() else shop.language
 
 
-def product_availability(
-    *, product: Product, language: str, alert_waiting: Mapping[int, int] | None = None
-) -> ProductAvailability:
+def product_availability(*, product: Product, language: str) -> ProductAvailability:
     """Every pickable variant of ``product`` (loaded with ``shop``) as the product page shows it,
-    worded in ``language``. ``alert_waiting`` maps variant pks to restock sign-ups waiting, when
-    the shop shows that count."""
+    worded in ``language``: one query for the variants, and one for the restock sign-ups waiting
+    when the shop shows that count."""
     shop = product.shop
     variants = storefront_variants(product=product)
+    waiting = (
+        alerts_waiting_counts(variant_ids=[variant.pk for variant in variants])
+        if shop.show_alert_count and variants
+        else None
+    )
     with translation.override(language):
         rows = [
             variant_availability(
                 variant,
                 show_quantity=shop.show_quantity_available,
-                alert_waiting=(alert_waiting or {}).get(variant.pk, 0) if alert_waiting is not None else None,
+                alert_waiting=None if waiting is None else waiting.get(variant.pk, 0),
             )
             for variant in variants
         ]

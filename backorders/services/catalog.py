@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Location, Product, Shop, Variant
 from backorders.models.catalog import http_url_valid
+from backorders.services.alerts import alert_waves_schedule, variant_orderable
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.eta import eta_refresh
 from backorders.services.locking import retrying_atomic, variants_lock
@@ -80,6 +81,7 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
     if data.platform_id is not None:
         mine |= Q(product__shop=shop, product__platform_id=data.platform_id)
     locked = variants_lock(Variant.objects.filter(mine, shop=shop).values_list("pk", flat=True))
+    was_orderable = {pk: variant_orderable(variant) for pk, variant in locked.items()}
     product = None
     if data.platform_id is not None:
         product = Product.objects.select_for_update().filter(shop=shop, platform_id=data.platform_id).first()
@@ -125,6 +127,8 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
         variant.platform_updated_at = item.updated_at or variant.platform_updated_at
         variant.save()
         seen.append(variant.pk)
+        if variant.pk in was_orderable:  # the platform now sells it beyond stock: restock alerts
+            alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
     if archive_missing_variants and data.variants:
         product.variants.exclude(pk__in=seen).update(is_archived=True, updated_at=timezone.now())
     return product
@@ -281,9 +285,11 @@ def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Unpack[Poli
     with a new restock date or handling time, each with an ``eta_changed`` event.
     """
     variant = variants_lock([variant.pk])[variant.pk]
+    was_orderable = variant_orderable(variant)
     fields = _policy_apply(variant, changes)
     variant.save(update_fields=[*fields, "updated_at"])
     eta_refresh(variant=variant, actor=actor)
+    alert_waves_schedule(variant=variant, was_orderable=was_orderable)  # now backorderable: alerts
     return variant
 
 
@@ -293,10 +299,12 @@ def product_set_policy(*, product: Product, actor: Actor, **changes: Unpack[Poli
     the ETAs of every waiting customer of its variants accordingly. Validates first, as
     ``variant_set_policy`` does (``ValidationError``/``PolicyRefused``, nothing written)."""
     variants = variants_lock(product.variants.values_list("pk", flat=True))
+    was_orderable = {pk: variant_orderable(variant) for pk, variant in variants.items()}
     product = Product.objects.select_for_update().get(pk=product.pk)
     fields = _policy_apply(product, changes)
     product.save(update_fields=[*fields, "updated_at"])
     for variant in variants.values():
         variant.product = product
         eta_refresh(variant=variant, actor=actor)
+        alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
     return product

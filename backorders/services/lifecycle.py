@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from backorders.models import Backorder, Cancellation, Event, Order, OrderLine, Variant
 from backorders.models.catalog import http_url_valid
 from backorders.services import notifications
+from backorders.services.alerts import alert_waves_schedule, variant_orderable
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.locking import retrying_atomic, variants_lock
 from backorders.services.stock import stock_adjust, stock_allocate, stock_release
@@ -154,6 +155,7 @@ def backorder_cancel(
     backorder, variant = _lock_backorder(backorder)
     if waiting_only and (refusal := customer_cancel_refusal(backorder)):
         raise BackorderStateError(refusal)
+    was_orderable = variant_orderable(variant)
     backorder_cancel_locked(backorder=backorder, variant=variant, actor=actor, reason=reason)
     # The units are cancelled here, not on the platform: remembered per line, so that a later
     # platform edit of the order never brings them back (services.checkout.order_record).
@@ -165,6 +167,7 @@ def backorder_cancel(
         _cancellation_record(backorder=backorder, actor=actor, reason=reason)
     stock_adjust(variant=variant, delta=backorder.quantity)
     stock_allocate(variant=variant, actor=actor)
+    alert_waves_schedule(variant=variant, was_orderable=was_orderable)  # room under the limit
     return backorder
 
 
@@ -366,6 +369,7 @@ def order_cancel(
     Cancelling twice changes nothing the second time.
     """
     order, lines, variants = _order_lock(order)
+    was_orderable = {pk: variant_orderable(variant) for pk, variant in variants.items()}
     if order.cancelled_at is not None:
         return order
     order.cancelled_at = cancelled_at or timezone.now()
@@ -383,4 +387,5 @@ def order_cancel(
             stock_adjust(variant=variant, delta=line.quantity - line.quantity_fulfilled, as_of=cancelled_at)
     for variant in variants.values():
         stock_allocate(variant=variant, actor=actor)
+        alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
     return order

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from backorders.models import Backorder, Event, InventoryLevel, Location, Shop, Variant
 from backorders.services import notifications
+from backorders.services.alerts import alert_waves_schedule, variant_orderable
 from backorders.services.audit import Actor, event_build, events_record, events_record_for
 from backorders.services.locking import retrying_atomic, variants_lock
 
@@ -106,6 +107,7 @@ def stock_set_available(
     variant = variants_lock([variant.pk])[variant.pk]
     if location is not None and location.shop_id != variant.shop_id:
         raise ValueError("The location belongs to another shop.")
+    was_orderable = variant_orderable(variant)
     level = _level_for_update(variant, location)
     if (
         updated_at is not None
@@ -118,6 +120,7 @@ def stock_set_available(
     level.save(update_fields=["available", "platform_updated_at", "updated_at"])
     _variant_refresh_available(variant)
     stock_allocate(variant=variant, actor=actor)
+    alert_waves_schedule(variant=variant, was_orderable=was_orderable)  # back: restock alerts
     return level
 
 

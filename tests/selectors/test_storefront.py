@@ -170,3 +170,20 @@ def test_cors_origins_include_the_platform_domain_and_the_storefront(shop):
         "https://www.example.com",
     }
     assert shop.product_url("red mug") == "https://shop.example.com/products/red%20mug"
+
+
+def test_the_waiting_count_shows_only_when_the_shop_shows_it(shop, make_variant, django_assert_num_queries):
+    from backorders.services.alerts import alert_confirm, alert_signup
+
+    variant = make_variant(backorder_mode=BackorderMode.DENY)
+    for n in range(3):
+        alert = alert_signup(variant=variant, email=f"c{n}@example.com")
+        if n:
+            alert_confirm(alert=alert)
+    assert _only(product_availability(product=variant.product, language="en")).alert_waiting is None
+    shop.show_alert_count = True
+    shop.save()
+    variant.product.shop = shop
+    with django_assert_num_queries(2):
+        row = _only(product_availability(product=variant.product, language="en"))
+    assert row.alert_waiting == 2  # confirmed sign-ups only

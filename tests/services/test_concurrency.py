@@ -138,3 +138,40 @@ def test_concurrent_rises_cancellations_and_orders_allocate_each_unit_once_in_or
             seen_incomplete = True
     # Never stock left unallocated while someone waits.
     assert not (variant.available > 0 and variant.units_waiting > 0)
+
+
+# --- Restock alert waves: two workers given the same wave send each alert once ---
+
+
+def test_two_threads_running_the_same_wave_plan_each_alert_once():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backorders.models import Notification, RestockAlert, RestockAlertWave
+    from backorders.services.alerts import alert_waves_run
+
+    shop = ShopFactory(domain="alerts.myshopify.com")
+    variant = VariantFactory(product=ProductFactory(shop=shop), inventory_policy="deny")
+    start = timezone.now() - timedelta(days=1)
+    RestockAlert.objects.bulk_create(
+        RestockAlert(
+            shop=shop,
+            variant=variant,
+            email=f"fan{i}@example.com",
+            status=RestockAlert.Status.CONFIRMED,
+            confirmed_at=start + timedelta(seconds=i),
+            expires_at=start + timedelta(days=7),
+        )
+        for i in range(200)
+    )
+    Variant.objects.filter(pk=variant.pk).update(available=50)
+    RestockAlertWave.objects.create(variant=variant, shop=shop, due_at=timezone.now())
+
+    results = run_in_threads(4, lambda i: alert_waves_run(variant_id=variant.pk))
+
+    assert sorted(results) == [0, 0, 0, 50], results
+    emails = Notification.objects.filter(kind=Notification.Kind.RESTOCK_ALERT)
+    assert emails.count() == 50
+    assert emails.values("recipient").distinct().count() == 50
+    assert RestockAlert.objects.filter(status=RestockAlert.Status.ALERTED).count() == 50

@@ -1,4 +1,5 @@
-"""Signed links in emails: one order's self-service page, and one address's unsubscribe.
+"""Signed links in emails: one order's self-service page, one address's unsubscribe, and a
+restock alert's confirmation and unsubscribe.
 
 A core concern (the outbox puts them in every message; the self-service views read them), so
 they live here, below every entry point.
@@ -15,7 +16,7 @@ from django.core import signing
 from django.urls import reverse
 
 from backorders.conf import get_setting
-from backorders.models import Order, Shop
+from backorders.models import Order, RestockAlert, Shop
 
 ORDER_SALT = "backorders.selfservice.order"
 UNSUBSCRIBE_SALT = "backorders.selfservice.unsubscribe"
@@ -110,3 +111,55 @@ def unsubscribe_from_token(token: str) -> tuple[Shop, str]:
     if shop is None:
         raise LinkInvalid(token)
     return shop, str(value[1])
+
+
+# --- Restock alerts (services.alerts): confirming a sign-up, and unsubscribing from it ---
+
+ALERT_CONFIRM_SALT = "backorders.alerts.confirm"
+ALERT_UNSUBSCRIBE_SALT = "backorders.alerts.unsubscribe"
+
+
+def _alert_token(alert: RestockAlert, salt: str) -> str:
+    return signing.dumps([alert.shop_id, alert.pk], salt=salt, compress=True)
+
+
+def alert_confirm_url(alert: RestockAlert) -> str:
+    """The absolute link of ``alert``'s confirmation page (valid ``ALERT_CONFIRM_EXPIRY_DAYS``)."""
+    return site_url() + reverse("backorders:alert_confirm", args=[_alert_token(alert, ALERT_CONFIRM_SALT)])
+
+
+def alert_unsubscribe_url(alert: RestockAlert) -> str:
+    """The absolute one-click unsubscribe link of ``alert`` (it never expires)."""
+    return site_url() + reverse(
+        "backorders:alert_unsubscribe", args=[_alert_token(alert, ALERT_UNSUBSCRIBE_SALT)]
+    )
+
+
+def _alert_from(token: str, salt: str, max_age: int | None) -> RestockAlert:
+    try:
+        value = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise LinkExpired(0) from exc
+    except signing.BadSignature as exc:
+        raise LinkInvalid(token) from exc
+    if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
+        raise LinkInvalid(token)
+    alert = (
+        RestockAlert.objects.select_related("shop", "variant__product")
+        .filter(shop_id=value[0], pk=value[1])
+        .first()
+    )
+    if alert is None:
+        raise LinkInvalid(token)
+    return alert
+
+
+def alert_from_confirm_token(token: str) -> RestockAlert:
+    """The alert of a valid confirmation link; ``LinkExpired`` (older than the confirmation
+    window) or ``LinkInvalid`` (tampered with, or the alert was erased) otherwise."""
+    return _alert_from(token, ALERT_CONFIRM_SALT, get_setting("ALERT_CONFIRM_EXPIRY_DAYS") * 24 * 60 * 60)
+
+
+def alert_from_unsubscribe_token(token: str) -> RestockAlert:
+    """The alert of a valid unsubscribe link; ``LinkInvalid`` otherwise."""
+    return _alert_from(token, ALERT_UNSUBSCRIBE_SALT, None)

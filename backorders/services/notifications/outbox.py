@@ -113,6 +113,14 @@ def notification_context(notification: Notification) -> dict[str, Any]:
         context["unsubscribe_url"] = links.unsubscribe_url(notification.shop, notification.recipient)
     if notification.kind == Notification.Kind.DIGEST:
         context["admin_url"] = _admin_url()
+    if notification.kind == Notification.Kind.ALERT_CONFIRM and not isinstance(
+        context.get("expiry_days"), int
+    ):
+        context["expiry_days"] = get_setting("ALERT_CONFIRM_EXPIRY_DAYS")  # the link's validity, in days
+    if notification.alert_id is not None and notification.alert is not None:
+        if notification.kind == Notification.Kind.ALERT_CONFIRM:
+            context["confirm_url"] = links.alert_confirm_url(notification.alert)
+        context["unsubscribe_url"] = links.alert_unsubscribe_url(notification.alert)
     return context
 
 
@@ -136,7 +144,7 @@ def _claim(notification_id: int) -> bool:
 
 def _with_shop_and_suppression(queryset: QuerySet[Notification]) -> QuerySet[Notification]:
     """Rows with their shop, and whether their address has any suppression at all."""
-    return queryset.select_related("shop").annotate(
+    return queryset.select_related("shop", "alert").annotate(
         suppressed=suppression_exists(shop="shop", email="recipient")
     )
 
@@ -252,7 +260,14 @@ def _deliver(notification: Notification) -> str:
     if notification.suppressed and _blocked(notification):  # type: ignore[attr-defined]
         _finish(notification_id, Status.SUPPRESSED, last_error="The address is suppressed for this shop.")
         return Status.SUPPRESSED
-    if notification.kind in Notification.Kind.checked_before_sending():
+    if notification.kind in Notification.Kind.about_alerts():
+        from backorders.services.alerts import alert_notification_refresh  # alerts plan through here
+
+        stale = alert_notification_refresh(notification)
+        if stale:
+            _finish(notification_id, Status.SUPERSEDED, last_error=stale)
+            return Status.SUPERSEDED
+    elif notification.kind in Notification.Kind.checked_before_sending():
         stale = notification_refresh(notification)
         if stale:
             _finish(notification_id, Status.SUPERSEDED, last_error=stale)
@@ -264,7 +279,12 @@ def _deliver(notification: Notification) -> str:
         _finish(notification_id, Status.FAILED, last_error=f"Rendering failed: {exc!r}"[:2000])
         return Status.FAILED
     headers = {}
-    if notification.kind in Notification.Kind.optional():
+    if notification.kind == Notification.Kind.RESTOCK_ALERT and notification.alert_id is not None:
+        headers = {  # RFC 8058 one-click: a POST to this URL stops the alert
+            "List-Unsubscribe": f"<{links.alert_unsubscribe_url(notification.alert)}>",  # type: ignore[arg-type]
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    elif notification.kind in Notification.Kind.optional():
         headers = {
             "List-Unsubscribe": f"<{links.unsubscribe_url(notification.shop, notification.recipient)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

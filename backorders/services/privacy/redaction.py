@@ -15,17 +15,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backorders.models import (
+    AlertSignupCounter,
     Backorder,
     Cancellation,
     CustomerDataRequest,
     Event,
     Notification,
     Order,
+    RestockAlert,
     Shop,
     Suppression,
     WebhookDelivery,
 )
 from backorders.selectors.privacy import DeliveryAbout, customer_orders
+from backorders.services.alerts import signup_hash
 from backorders.services.privacy.finding import customer_deliveries_about
 from backorders.services.webhooks.registry import Customer, platform_for_topic, platforms_registered
 
@@ -132,9 +135,9 @@ def customer_redact(
     Orders lose email, name and locale (numbers, lines and backorders stay for the shop's
     statistics); events of their backorders lose the customer as named actor; their emails lose
     recipient, content and provider replies (unsent ones are suppressed: there is no one to send
-    them to); suppressions and data exports of the address are deleted; stored webhook bodies
-    about them have every personal field nulled (their signatures no longer verify, which is
-    fine: they were verified on arrival).
+    them to); suppressions, restock-alert sign-ups and data exports of the address are deleted;
+    stored webhook bodies about them have every personal field nulled (their signatures no
+    longer verify, which is fine: they were verified on arrival).
 
     Stored bodies are found by their decoded values (the address in any case and however JSON
     escaped it, the customer id, the orders named or found by address) and redacted one by one: a
@@ -191,6 +194,15 @@ def customer_redact(
     counts["suppressions"] = (
         Suppression.objects.filter(shop=shop, email__iexact=email).delete()[0] if email else 0
     )
+    # Restock alerts: the sign-ups are deleted (their emails above keep no address or content),
+    # and the address's sign-up counts (a keyed hash of it) with them.
+    counts["restock_alerts"] = (
+        RestockAlert.objects.filter(shop=shop, email__iexact=email).delete()[0] if email else 0
+    )
+    if email:
+        AlertSignupCounter.objects.filter(
+            shop=shop, email_hash=signup_hash(shop, email.strip().lower())
+        ).delete()
     requests = CustomerDataRequest.objects.filter(shop=shop).filter(
         (Q(customer_email__iexact=email) if email else Q(pk__in=[]))
         | (Q(customer_platform_id=customer_id) if customer_id else Q(pk__in=[]))
