@@ -21,8 +21,10 @@ API, the App Proxy and the widget.
 from typing import Any
 
 from django import template
+from django.utils import translation
 
 from backorders.models import Variant
+from backorders.selectors.alerts import alerts_waiting_counts
 from backorders.selectors.storefront import variant_availability
 
 register = template.Library()
@@ -34,7 +36,34 @@ def backorder_badge(variant: Variant) -> dict[str, Any]:
     return {"availability": _availability(variant), "variant": variant}
 
 
+@register.inclusion_tag("backorders/storefront/restock_alert_form.html", takes_context=True)
+def restock_alert_form(context: template.Context, variant: Variant) -> dict[str, Any]:
+    """The sign-up form of ``variant`` when "notify me" applies (else nothing): at most one query,
+    the count of people waiting, and only when the shop shows it."""
+    shop = variant.shop
+    waiting = None
+    if shop.show_alert_count:
+        waiting = alerts_waiting_counts(variant_ids=[variant.pk]).get(variant.pk, 0)
+    availability = _availability(variant, alert_waiting=waiting)
+    request = context.get("request")
+    return {
+        "availability": availability,
+        "variant": variant,
+        "language": translation.get_language() or shop.language,
+        "next": _safe_next(request.get_full_path() if request is not None else ""),
+        # {% csrf_token %} in the included template reads it from here.
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
 def _availability(variant: Variant, *, alert_waiting: int | None = None) -> Any:
     return variant_availability(
         variant, show_quantity=variant.shop.show_quantity_available, alert_waiting=alert_waiting
     )
+
+
+def _safe_next(path: str) -> str:
+    """A path on this site to come back to after signing up (never another site's URL)."""
+    if not path.startswith("/") or path.startswith("//") or len(path) > 2000:
+        return ""
+    return path

@@ -104,3 +104,42 @@ def test_the_pages_fit_the_screen(page, demo, width):
         assert overflow <= 0, (name, width, overflow)
         screenshot(page, f"store-{name}-{width}")
     assert page.problems == []
+
+
+def test_notify_me_signs_up_confirms_by_button_and_the_restock_alert_arrives_once(page, demo):
+    from django.core import mail
+
+    from backorders.models import Location, Variant
+    from backorders.services.audit import Actor
+    from backorders.services.stock import stock_set_available
+    from tests.browser.conftest import link_in
+
+    address = "wanda@example.com"
+    page.goto(f"/store/products/{STATE_EXAMPLES['out_of_stock']}/")
+    page.get_by_label("Email me when it is back in stock").fill(address)
+    page.get_by_role("button", name="Notify me").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    screenshot(page, "store-alert-signed-up")
+
+    [confirmation] = [m for m in mail.outbox if m.to == [address]]
+    page.goto(link_in(confirmation.body, demo.url))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your restock alert")
+    page.get_by_role("button", name="Confirm my restock alert").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() != "Confirm your restock alert"
+    screenshot(page, "store-alert-confirmed")
+
+    scarf = Variant.objects.select_related("product", "shop").get(
+        product__handle=STATE_EXAMPLES["out_of_stock"]
+    )
+    location = Location.objects.filter(shop=scarf.shop).order_by("pk").first()
+    stock_set_available(variant=scarf, available=4, location=location, actor=Actor.system("delivery"))
+    scarf.refresh_from_db()
+    stock_set_available(variant=scarf, available=6, location=location, actor=Actor.system("delivery"))
+    alerts = [m for m in mail.outbox if m.to == [address]][1:]
+    assert len(alerts) == 1, [m.subject for m in alerts]
+    assert "Alpaca Blend Scarf" in alerts[0].subject
+
+    page.goto(f"/store/products/{STATE_EXAMPLES['out_of_stock']}/")  # and it can be bought now
+    expect(page.locator(".backorders-badge[role=status]")).to_have_text("In stock")
+    assert page.problems == []

@@ -71,3 +71,43 @@ def test_a_host_overrides_the_badge_template(allow, make_variant, settings, tmp_
     (tmp_path / "backorders" / "storefront" / "badge.html").write_text("<b>{{ availability.badge }}!</b>")
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
     assert render("{% backorder_badge variant %}", variant=make_variant(stock=10)) == "<b>In stock!</b>"
+
+
+def test_the_restock_form_posts_to_the_signup_view_labelled_with_csrf_and_no_query(
+    allow, make_variant, django_assert_num_queries, rf
+):
+    from django.middleware.csrf import get_token
+
+    variant = make_variant(stock=0, backorder_mode=BackorderMode.DENY)
+    request = rf.get("/store/products/x/?variant=1")
+    token = get_token(request)
+    with django_assert_num_queries(0):  # the shop does not show the count: no query at all
+        html = render("{% restock_alert_form variant %}", variant=variant, request=request, csrf_token=token)
+    assert 'action="/backorders/alerts/signup/"' in html and 'method="post"' in html
+    assert f'<input type="hidden" name="variant" value="{variant.pk}">' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert '<input type="hidden" name="next" value="/store/products/x/?variant=1">' in html
+    assert f'<label class="backorders-alert__label" for="backorders-alert-email-{variant.pk}">' in html
+    assert f'id="backorders-alert-email-{variant.pk}" type="email" name="email" required' in html
+
+
+def test_the_restock_form_counts_who_waits_in_one_query_when_the_shop_shows_it(
+    allow, make_variant, django_assert_num_queries
+):
+    from tests.services.test_alerts import confirmed_alerts
+
+    allow.show_alert_count = True
+    allow.save()
+    variant = make_variant(stock=0, backorder_mode=BackorderMode.DENY)
+    confirmed_alerts(variant, 3)
+    with django_assert_num_queries(1):
+        html = render("{% restock_alert_form variant %}", variant=variant)
+    assert "3 people are waiting for this" in html
+
+
+@pytest.mark.parametrize(
+    ("stock", "fields"), [(10, {}), (0, {}), (0, {"discontinued": True})]
+)  # in stock, backorder, discontinued
+def test_no_restock_form_when_it_can_be_ordered_or_is_gone(allow, make_variant, stock, fields):
+    html = render("{% restock_alert_form variant %}", variant=make_variant(stock=stock, **fields))
+    assert "<form" not in html
