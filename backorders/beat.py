@@ -51,6 +51,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "backorders.tasks.alerts_expire_task",
             "schedule": crontab(minute=23),
         },
+        # Every active shop's ranked alternatives, rebuilt from the whole catalog (catalog changes
+        # recompute their neighbourhood at once; this repairs what a lost task missed).
+        "backorders-alternatives-nightly": {
+            "task": "backorders.tasks.alternatives_nightly_task",
+            "schedule": crontab(hour=2, minute=41),
+        },
         # The owner's daily digest (new backorders, overdue ETAs, flagged lines, failed deliveries).
         "backorders-owner-digests": {
             "task": "backorders.tasks.owner_digests_task",

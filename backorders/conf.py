@@ -91,6 +91,28 @@ DEFAULTS: dict[str, Any] = {
     # after which the daily prune deletes them with their raw bodies: a body holds customers'
     # personal data, and a delivery left unprocessed that long is never going to be processed.
     "WEBHOOK_FAILED_RETENTION_DAYS": 90,
+    # --- The storefront API and the App Proxy (backorders.api, platforms.shopify.app_proxy) ---
+    # Seconds browsers and shared caches may keep a storefront GET answer (Cache-Control: public,
+    # max-age). Short: a badge may show a stock level this old; the ETag makes a revalidation cheap.
+    "STOREFRONT_CACHE_SECONDS": 30,
+    # Requests one client IP may make to the storefront API, as DRF writes a rate ("600/minute");
+    # counted on Django's default cache (shared by every process when that cache is Redis).
+    # None = no limit.
+    "STOREFRONT_RATE": "600/minute",
+    # Seconds a browser may keep a CORS preflight answer (Access-Control-Max-Age).
+    "STOREFRONT_CORS_MAX_AGE": 600,
+    # Seconds the App Proxy's answers may be kept by the shopper's browser only (private): they
+    # pass through the platform, which must not cache one shop's answer for another request.
+    "APP_PROXY_CACHE_SECONDS": 10,
+    # Seconds an App Proxy request's signed timestamp may be away from now (either way).
+    "APP_PROXY_MAX_SKEW_SECONDS": 90,
+    # --- Alternatives (services.alternatives, selectors.alternatives) ---
+    # Ranked alternatives kept per product: more than a page shows, so that the read-time
+    # "in stock now" filter still leaves enough.
+    "ALTERNATIVES_KEPT": 20,
+    # Candidates taken from each block (a product type or a tag) on either side of the product
+    # in price order: the cap that keeps the work linear in the catalog, never products squared.
+    "ALTERNATIVES_BLOCK_WINDOW": 20,
 }
 
 

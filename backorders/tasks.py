@@ -143,3 +143,24 @@ def alerts_expire_task() -> int:
     from backorders.services.alerts import alerts_expire
 
     return alerts_expire()
+
+
+# --- Alternatives (services.alternatives) ---
+
+
+@shared_task(acks_late=True)
+def alternatives_compute_task(shop_id: int, product_ids: list[int] | None = None) -> int:
+    """Recompute a shop's ranked alternatives: all of them (None), or those ``product_ids`` and
+    their neighbours need after a catalog change; returns the rows written. Running it twice
+    writes the same lists again (each chunk is replaced whole)."""
+    from backorders.services.alternatives import alternatives_refresh
+
+    return alternatives_refresh(shop_id=shop_id, product_ids=product_ids)
+
+
+@shared_task(acks_late=True)
+def alternatives_nightly_task() -> int:
+    """Nightly: enqueue one ``alternatives_compute_task`` per active shop; returns how many."""
+    from backorders.services.alternatives import alternatives_nightly_enqueue
+
+    return alternatives_nightly_enqueue()

@@ -1,7 +1,8 @@
 """The app's URLs; a host project includes them with ``path("", include("backorders.urls"))``."""
 
-from django.urls import path
+from django.urls import include, path
 
+from backorders.platforms.shopify import app_proxy
 from backorders.platforms.shopify import views as shopify
 from backorders.selfservice import alerts
 from backorders.selfservice import views as selfservice
@@ -14,6 +15,15 @@ urlpatterns = [
     # list: the busiest URL, resolved with the fewest patterns tried.
     path("webhooks/shopify", shopify.shopify_webhook, name="shopify_webhook"),
     path("webhooks/shopify/", shopify.shopify_webhook),
+    # The storefront API (anonymous, CORS for each shop's origins), its schema and docs.
+    path("api/", include("backorders.api.urls")),
+    # The platform's App Proxy (signed requests forwarded from /<prefix>/… on the shop's domain).
+    path(
+        "shopify/proxy/products/<str:ref>/availability",
+        app_proxy.ProxyAvailabilityView.as_view(),
+        name="app_proxy_availability",
+    ),
+    path("shopify/proxy/alerts", app_proxy.ProxyAlertSignupView.as_view(), name="app_proxy_alerts"),
     # The customer's self-service pages (signed links from emails).
     path("backorders/order/<str:token>/", selfservice.order_page, name="selfservice_order"),
     path(

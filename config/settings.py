@@ -35,13 +35,17 @@ INSTALLED_APPS = [
     # auth catalogues word some of the app's labels differently ("History" is the admin's
     # "Geschichte", the app's "Verlauf").
     "backorders",
-    "django.contrib.admin",
+    # Django's admin with the owner's dashboard as its first page (backorders/dashboard/apps.py).
+    "backorders.dashboard.apps.BackordersAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI's files as our own static files: the API docs need no CDN (and work offline).
+    "drf_spectacular_sidecar",
     "anymail",
 ]
 
@@ -191,6 +195,36 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # The app's periodic work (sweepers, pruning, reconciliation, digest): see backorders/beat.py.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = beat_schedule()
+
+# Django REST framework: the storefront API (backorders/api/). Its views set their own
+# authentication (none), permissions, parsers, renderers and throttle; what is left is the schema
+# generator and whom to believe about the client's address: NUM_PROXIES trusted proxies in front
+# of gunicorn (each appends to X-Forwarded-For). 0 = the connection's address only; left unset,
+# DRF would take the whole X-Forwarded-For header, which a client writes itself, and the per-IP
+# limits could be dodged.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Backorders storefront API",
+    "DESCRIPTION": (
+        "What a product page asks before a customer buys: each variant's state, badge and ETA, "
+        "in-stock alternatives, a cart quote with checkout's rules, and the restock-alert sign-up. "
+        "Anonymous; ids are the platform's; limited per client address (429 with Retry-After)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Django's cache: the storefront API's per-IP counters live here. Redis (CACHE_URL, e.g.
+# redis://127.0.0.1:6379/1) shares them between every process and machine; the default, local
+# memory, counts per process (the demo).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # The app's own settings (see backorders/conf.py for every name and its default).
 BACKORDERS: dict[str, object] = {}

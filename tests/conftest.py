@@ -374,3 +374,114 @@ def fake_platform():
     platform_register(platform=PLATFORM)
     yield PLATFORM
     platform_unregister(name=PLATFORM.name)
+
+
+@pytest.fixture
+def many_backorders(shop):
+    """``make(n)`` writes ``n`` backorders of ``shop`` (100 variants, 20 lines an order, ages up
+    to 100 days, a mix of statuses, ETAs and flags) with one created event each, by bulk_create:
+    for query ceilings at scale, not for behaviour."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backorders.models import Backorder, Event, Order, OrderLine
+    from tests.factories import ProductFactory, VariantFactory
+
+    def make(n: int) -> int:
+        now = timezone.now()
+        today = timezone.localdate(timezone=shop.zoneinfo)
+        variants = [VariantFactory(product=ProductFactory(shop=shop)) for _ in range(100)]
+        per_order = 20
+        orders = Order.objects.bulk_create(
+            Order(
+                shop=shop,
+                platform_id=9_000_000 + i,
+                number=f"#{100000 + i}",
+                email=f"c{i}@example.com",
+                customer_name=f"Customer {i}",
+                placed_at=now - timedelta(days=i % 100),
+            )
+            for i in range(n // per_order)
+        )
+        lines = OrderLine.objects.bulk_create(
+            OrderLine(
+                shop=shop,
+                order=orders[i // per_order],
+                platform_id=i,
+                variant=variants[i % 100],
+                title="x",
+                quantity=2,
+            )
+            for i in range(len(orders) * per_order)
+        )
+        statuses = ["waiting", "waiting", "waiting", "allocated", "fulfilled", "cancelled"]
+        backorders = Backorder.objects.bulk_create(
+            Backorder(
+                shop=shop,
+                order=line.order,
+                line=line,
+                variant=line.variant,
+                quantity=2,
+                quantity_allocated=2 if statuses[i % 6] == "allocated" else 0,
+                status=statuses[i % 6],
+                queued_at=line.order.placed_at,
+                eta=today + timedelta(days=(i % 40) - 20),
+                flagged=i % 97 == 0,
+            )
+            for i, line in enumerate(lines)
+        )
+        Event.objects.bulk_create(
+            Event(shop=shop, backorder=bo, kind="created", actor_kind="platform") for bo in backorders
+        )
+        return len(backorders)
+
+    return make
+
+
+@pytest.fixture
+def attention_queue(shop, make_variant, place):
+    """Five backorders of ``shop``: two overdue (one of them with only a promised date), one
+    flagged, one allocated, one cancelled by the owner (to settle); a failed and an unknown
+    email, one failed webhook delivery."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backorders.models import Backorder, Notification, WebhookDelivery
+    from backorders.services.audit import Actor
+    from backorders.services.lifecycle import backorder_cancel
+    from backorders.services.stock import stock_set_available
+
+    mug = make_variant(stock=0, inventory_policy="continue", sku="MUG-1", product__title="Red mug")
+    cap = make_variant(stock=0, inventory_policy="continue", sku="CAP-1", product__title="Blue cap")
+    orders = [place({mug: 2}), place({mug: 1}), place({cap: 3}), place({cap: 1}), place({mug: 4})]
+    by_order = {o.pk: Backorder.objects.get(order=o) for o in orders}
+    first, second, third, fourth, fifth = (by_order[o.pk] for o in orders)
+    today = timezone.localdate(timezone=shop.zoneinfo)
+    Backorder.objects.filter(pk=first.pk).update(eta=today - timedelta(days=3))
+    Backorder.objects.filter(pk=second.pk).update(eta=None, promised_eta=today - timedelta(days=1))
+    Backorder.objects.filter(pk=third.pk).update(flagged=True, flag_reason="The product was deleted.")
+    Backorder.objects.filter(pk=fourth.pk).update(eta=today + timedelta(days=5))
+    backorder_cancel(backorder=fifth, actor=Actor.admin("owner"), reason="Changed their mind")
+    # available = on hand − committed: −1 covers 3 of the 4 waiting units (the third, in full)
+    stock_set_available(variant=cap, available=-1, actor=Actor.system("test"))
+    for status in ("failed", "unknown"):
+        Notification.objects.create(
+            shop=shop,
+            kind="confirmation",
+            recipient=f"{status}@example.com",
+            dedupe_key=status,
+            due_at=timezone.now(),
+            status=status,
+        )
+    WebhookDelivery.objects.create(shop=shop, topic="orders/create", webhook_id="w-1", status="failed")
+    return {
+        "overdue": {first.pk, second.pk},
+        "flagged": third.pk,
+        "ahead": fourth.pk,
+        "cancelled": fifth.pk,
+        "mug": mug,
+        "cap": cap,
+        "today": today,
+    }

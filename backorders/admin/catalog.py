@@ -10,14 +10,31 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
-from backorders.models import InventoryLevel, Location, Product, Variant
+from backorders.models import (
+    AlternativeOverride,
+    InventoryLevel,
+    Location,
+    Product,
+    ProductAlternative,
+    Variant,
+)
 from backorders.models.orders import EtaSource
 from backorders.selectors.availability import availability_state, eta_estimate, policy_resolve
+from backorders.services.alternatives import (
+    AlternativeRefused,
+    alternative_hide,
+    alternative_override_remove,
+    alternative_override_validate,
+    alternative_pin,
+)
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
     POLICY_FIELDS,
@@ -91,6 +108,69 @@ class VariantInline(VariantStateMixin, SuperuserOnlyMixin, admin.TabularInline):
         return False
 
 
+class ShopRawIdWidget(ForeignKeyRawIdWidget):
+    """The raw-id lookup of an alternative opens the product list filtered to one shop."""
+
+    shop_id: int | None = None
+
+    def url_parameters(self) -> dict[str, str]:
+        params = super().url_parameters()
+        if self.shop_id is not None:
+            params["shop__id__exact"] = str(self.shop_id)
+        return params
+
+
+class AlternativeOverrideForm(forms.ModelForm):
+    """An owner's pin or hide: refused on its field (another shop's product, the product itself,
+    a position out of range) with the service's message, and nothing saved."""
+
+    class Meta:
+        model = AlternativeOverride
+        fields = ["alternative", "kind", "position"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        product = getattr(self.instance, "product", None)
+        alternative = cleaned.get("alternative")
+        if product is not None and alternative is not None and not cleaned.get("DELETE"):
+            try:
+                alternative_override_validate(
+                    product=product, alternative=alternative, position=cleaned.get("position") or 0
+                )
+            except AlternativeRefused as refusal:
+                self.add_error(None, refusal)
+        return cleaned
+
+
+class AlternativeOverrideInline(SuperuserOnlyMixin, admin.TabularInline):
+    """Pin (shown first, in position order, whenever in stock) or hide (never shown) another
+    product of the same shop on this product's page. Saved through the services."""
+
+    model = AlternativeOverride
+    form = AlternativeOverrideForm
+    fk_name = "product"
+    extra = 0
+    raw_id_fields = ["alternative"]
+    fields = ["alternative", "kind", "position"]
+    verbose_name = _("alternative pinned or hidden by hand")
+    verbose_name_plural = _("alternatives pinned or hidden by hand")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AlternativeOverride]:
+        return super().get_queryset(request).select_related("alternative")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "alternative":
+            kwargs["widget"] = ShopRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        widget = formset.form.base_fields["alternative"].widget
+        if isinstance(widget, ShopRawIdWidget) and obj is not None:
+            widget.shop_id = obj.shop_id
+        return formset
+
+
 @admin.register(Product)
 class ProductAdmin(TenantAdmin):
     form = PolicyForm
@@ -120,6 +200,7 @@ class ProductAdmin(TenantAdmin):
         "platform_updated_at",
         "created_at",
         "updated_at",
+        "computed_alternatives",
     ]
     fieldsets = [
         (
@@ -138,9 +219,13 @@ class ProductAdmin(TenantAdmin):
             },
         ),
         (_("Backorder policy (empty: the shop's)"), {"fields": POLICY_FIELDS}),
+        (
+            _("Alternatives (computed; in-stock ones are shown to customers)"),
+            {"fields": ["computed_alternatives"]},
+        ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [VariantInline]
+    inlines = [VariantInline, AlternativeOverrideInline]
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         """Policy edits go through the service, which moves the ETAs of waiting customers."""
@@ -149,12 +234,80 @@ class ProductAdmin(TenantAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         actor = Actor.admin(request.user.get_username())
+        if formset.model is AlternativeOverride:
+            self._save_overrides(formset, actor)
+            return
         # What Django's change message reads (the inline can neither add nor delete).
         formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
         for variant_form in formset.forms:
             if changed := _policy_changes(variant_form.instance, variant_form):
                 variant_set_policy(variant=variant_form.instance, actor=actor, **changed)
                 formset.changed_objects.append((variant_form.instance, list(changed)))
+
+    def _save_overrides(self, formset: Any, actor: Actor) -> None:
+        """Pins, hides and removals through the services (the form has validated each)."""
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
+        for override_form in formset.forms:
+            if not override_form.has_changed() and not formset._should_delete_form(override_form):
+                continue
+            override = override_form.instance
+            product, alternative = formset.instance, override_form.cleaned_data.get("alternative")
+            if formset._should_delete_form(override_form):
+                if override.pk is not None:
+                    alternative_override_remove(
+                        product=product, alternative=override.alternative, actor=actor
+                    )
+                    formset.deleted_objects.append(override)
+                continue
+            if override.pk is not None and override.alternative_id != alternative.pk:
+                alternative_override_remove(product=product, alternative=override.alternative, actor=actor)
+            if override_form.cleaned_data["kind"] == AlternativeOverride.Kind.PIN:
+                saved = alternative_pin(
+                    product=product,
+                    alternative=alternative,
+                    position=override_form.cleaned_data.get("position") or 0,
+                    actor=actor,
+                )
+            else:
+                saved = alternative_hide(product=product, alternative=alternative, actor=actor)
+            if override.pk is None:
+                formset.new_objects.append(saved)
+            else:
+                formset.changed_objects.append((saved, override_form.changed_data))
+
+    @admin.display(description=_("computed alternatives"))
+    def computed_alternatives(self, product: Product) -> SafeString | str:
+        """The precomputed ranking, read-only: rank, product, score, higher tier."""
+        rows = list(
+            ProductAlternative.objects.filter(product=product)
+            .select_related("alternative")
+            .order_by("rank")[:50]
+        )
+        if not rows:
+            return str(_("None computed yet (the catalog's next change or the nightly run computes them)."))
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("rank"),
+            _("alternative"),
+            _("score"),
+            _("higher tier"),
+            _("computed at"),
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.rank,
+                    row.alternative.title,
+                    f"{row.score:.3f}",
+                    _("yes") if row.higher_tier else "",
+                    row.computed_at.strftime("%Y-%m-%d %H:%M"),
+                )
+                for row in rows
+            ),
+        )
+        return format_html("<table>{}{}</table>", header, body)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return (

@@ -1,4 +1,5 @@
 from backorders.models.alerts import AlertSignupCounter, RestockAlert, RestockAlertWave
+from backorders.models.alternatives import AlternativeOverride, ProductAlternative
 from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
@@ -7,6 +8,7 @@ from backorders.models.webhooks import CustomerDataRequest, PendingInventory, We
 
 __all__ = [
     "AlertSignupCounter",
+    "AlternativeOverride",
     "Backorder",
     "BackorderMode",
     "Cancellation",
@@ -22,6 +24,7 @@ __all__ = [
     "Product",
     "RestockAlert",
     "RestockAlertWave",
+    "ProductAlternative",
     "Shop",
     "Suppression",
     "Variant",

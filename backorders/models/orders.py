@@ -114,6 +114,9 @@ class Backorder(models.Model):
     eta_source = models.CharField(
         _("ETA source"), max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN
     )
+    # The owner set this customer's ETA by hand (services.eta.backorder_move_eta): recomputing
+    # the queue's ETAs leaves it alone until the owner hands it back to the estimate.
+    eta_pinned = models.BooleanField(_("ETA set by hand"), default=False)
     flagged = models.BooleanField(_("needs attention"), default=False)
     flag_reason = models.CharField(_("attention reason"), max_length=255, blank=True)
     tracking_company = models.CharField(max_length=255, blank=True)

@@ -10,6 +10,7 @@ number of variants: the shop, the product, its variants (and the restock-alert c
 shop shows them).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -84,25 +85,60 @@ def storefront_shop(*, domain: str) -> Shop:
     return shop
 
 
-def storefront_product(*, shop: Shop, ref: str) -> Product:
-    """The shop's product by the platform's numeric id or by handle, in one query; archived and
-    draft products are not on the storefront. ``StorefrontNotFound`` when there is none (another
-    shop's product ids included)."""
+def _product_match(ref: str) -> tuple[Q, bool]:
     if not ref or len(ref) > PRODUCT_REF_MAX_LENGTH:
         raise StorefrontNotFound(ref)
     match = Q(handle=ref)
     by_id = ref.isascii() and ref.isdigit() and int(ref) <= _BIGINT_MAX
     if by_id:
         match |= Q(platform_id=int(ref))
+    return match, by_id
+
+
+def _chosen(candidates: list[Product], ref: str, by_id: bool) -> Product:
+    # A handle made of digits that is also another product's id: the id wins (it is exact).
+    return next((p for p in candidates if by_id and p.platform_id == int(ref)), candidates[0])
+
+
+def storefront_product(*, shop: Shop, ref: str) -> Product:
+    """The shop's product by the platform's numeric id or by handle, in one query; archived and
+    draft products are not on the storefront. ``StorefrontNotFound`` when there is none (another
+    shop's product ids included)."""
+    match, by_id = _product_match(ref)
     candidates = list(
         Product.objects.filter(match, shop=shop, status=Product.Status.ACTIVE).order_by("pk")[:2]
     )
     if not candidates:
         raise StorefrontNotFound(ref)
-    # A handle made of digits that is also another product's id: the id wins (it is exact).
-    chosen = next((p for p in candidates if by_id and p.platform_id == int(ref)), candidates[0])
+    chosen = _chosen(candidates, ref, by_id)
     chosen.shop = shop
     return chosen
+
+
+def storefront_shop_product(*, domain: str, ref: str) -> tuple[Shop | None, Product | None]:
+    """``storefront_shop`` and ``storefront_product`` in one query when both exist (a product
+    page's usual case): ``(shop, product)``; ``(shop, None)`` when the shop has no such product,
+    ``(None, None)`` when there is no active shop by that domain (a second query tells which)."""
+    if not domain or len(domain) > 255:
+        return None, None
+    try:
+        match, by_id = _product_match(ref)
+    except StorefrontNotFound:
+        match, by_id = Q(pk__in=[]), False
+    candidates = list(
+        Product.objects.filter(
+            match, shop__domain=domain.lower(), shop__is_active=True, status=Product.Status.ACTIVE
+        )
+        .select_related("shop")
+        .order_by("pk")[:2]
+    )
+    if candidates:
+        chosen = _chosen(candidates, ref, by_id)
+        return chosen.shop, chosen
+    try:
+        return storefront_shop(domain=domain), None
+    except StorefrontNotFound:
+        return None, None
 
 
 def _short_date(value: date, today: date) -> str:
@@ -212,3 +248,24 @@ def product_availability(*, product: Product, language: str) -> ProductAvailabil
             for variant in variants
         ]
     return ProductAvailability(shop=shop, product=product, variants=rows, language=language)
+
+
+def storefront_variants_by_platform_id(*, shop: Shop, platform_ids: Collection[int]) -> dict[int, Variant]:
+    """The shop's variants among the platform's ids ``platform_ids``, keyed by platform id, with
+    ``product`` and ``shop`` attached, in one query: what a cart quote reads. Variants of draft
+    products are not on the storefront and are left out (archived ones stay: the quote says
+    they are discontinued)."""
+    wanted = set(platform_ids)
+    if not wanted:
+        return {}
+    variants = (
+        Variant.objects.filter(shop=shop, platform_id__in=wanted)
+        .exclude(product__status=Product.Status.DRAFT)
+        .select_related("product")
+    )
+    found: dict[int, Variant] = {}
+    for variant in variants:
+        variant.shop = variant.product.shop = shop
+        if variant.platform_id is not None:
+            found[variant.platform_id] = variant
+    return found

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from backorders.models import Backorder, Event, Location, Product, Shop, Variant
 from backorders.models.catalog import http_url_valid
 from backorders.services.alerts import alert_waves_schedule, variant_orderable
+from backorders.services.alternatives import alternatives_enqueue
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.eta import eta_refresh
 from backorders.services.locking import retrying_atomic, variants_lock
@@ -131,6 +132,8 @@ def product_upsert(*, shop: Shop, data: ProductData, archive_missing_variants: b
             alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
     if archive_missing_variants and data.variants:
         product.variants.exclude(pk__in=seen).update(is_archived=True, updated_at=timezone.now())
+    # Its type, tags, prices or status may have changed: its list and its neighbours' lists.
+    alternatives_enqueue(shop_id=shop.pk, product_ids=[product.pk])
     return product
 
 
@@ -207,6 +210,8 @@ def product_archive(*, product: Product, actor: Actor, reason: str = "") -> Prod
         product.save(update_fields=["status", "updated_at"])
     Variant.objects.filter(pk__in=variant_ids, is_archived=False).update(is_archived=True, updated_at=now)
     _backorders_flag(variant_ids=variant_ids, reason=reason, actor=actor)
+    # The lists that offered it refill without it (the read-time filter already hides it).
+    alternatives_enqueue(shop_id=product.shop_id, product_ids=[product.pk])
     return product
 
 
@@ -303,6 +308,8 @@ def product_set_policy(*, product: Product, actor: Actor, **changes: Unpack[Poli
     product = Product.objects.select_for_update().get(pk=product.pk)
     fields = _policy_apply(product, changes)
     product.save(update_fields=[*fields, "updated_at"])
+    if "discontinued" in fields:  # it leaves (or rejoins) the candidates of its neighbours
+        alternatives_enqueue(shop_id=product.shop_id, product_ids=[product.pk])
     for variant in variants.values():
         variant.product = product
         eta_refresh(variant=variant, actor=actor)

@@ -323,7 +323,7 @@ def test_a_past_restock_date_on_the_product_page_is_an_error_on_that_variant_row
     response = admin_client.post(url(Product, "change", product.pk), data)
 
     assert response.status_code == 200
-    [formset] = response.context["inline_admin_formsets"]
+    [formset] = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "variants"]
     assert "in the past" in str(formset.formset.forms[0].errors["restock_date"])
     product.refresh_from_db()
     assert product.handling_days != 4
