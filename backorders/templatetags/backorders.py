@@ -21,19 +21,52 @@ API, the App Proxy and the widget.
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import translation
 
-from backorders.models import Variant
+from backorders.models import Product, Variant
 from backorders.selectors.alerts import alerts_waiting_counts
+from backorders.selectors.alternatives import product_alternatives
 from backorders.selectors.storefront import variant_availability
+from backorders.templatetags.backorders_links import http_url
 
 register = template.Library()
+
+ALTERNATIVES_SHOWN = 4
 
 
 @register.inclusion_tag("backorders/storefront/badge.html")
 def backorder_badge(variant: Variant) -> dict[str, Any]:
     """The badge and ETA of ``variant`` (loaded with ``product`` and ``shop``): no query."""
     return {"availability": _availability(variant), "variant": variant}
+
+
+@register.inclusion_tag("backorders/storefront/alternatives.html")
+def backorder_alternatives(product: Product, link: str = "") -> dict[str, Any]:
+    """Products to buy instead of ``product``, in stock now, best first: one query. ``link`` is
+    the name of a URL taking the handle (the store's own product page); by default each links to
+    its page on the shop's storefront (``Shop.product_url``)."""
+    items = []
+    for alternative in product_alternatives(product=product, limit=ALTERNATIVES_SHOWN):
+        handle = alternative.product.handle
+        if not handle:
+            url = ""
+        elif link:
+            url = reverse(link, args=[handle])
+        else:
+            url = http_url(alternative.product.shop.product_url(handle))
+        items.append(
+            {
+                "product": alternative.product,
+                "variant": alternative.variant,
+                "url": url,
+                "image_url": http_url(alternative.product.image_url),
+                "availability": _availability(alternative.variant),
+                "higher_tier": alternative.higher_tier,
+                "pinned": alternative.pinned,
+            }
+        )
+    return {"product": product, "alternatives": items}
 
 
 @register.inclusion_tag("backorders/storefront/restock_alert_form.html", takes_context=True)

@@ -290,3 +290,45 @@ def test_nothing_from_the_api_runs_as_script_and_only_http_links_are_made(page, 
 def test_the_widget_and_its_stylesheet_are_under_10_kb_gzipped():
     size = sum(len(gzip.compress((STATIC / name).read_bytes(), 9)) for name in ("widget.js", "widget.css"))
     assert size < 10 * 1024, size
+
+
+def test_the_widget_on_another_origin_shows_what_the_template_tag_shows_from_the_real_api(
+    page, site, other_origin, mug
+):
+    """No stub: the storefront API answers cross-origin (CORS for the shop's listed origin)."""
+    base, directory = other_origin
+    product, (small, large, huge) = mug
+    shop = product.shop
+    shop.storefront_origins = [base]
+    shop.save()
+    path = theme_page(
+        directory, api=site.url, shop=shop.domain, product="red-mug", variants=[small, large, huge]
+    )
+
+    from django.template import Context, Template
+
+    from tests.conftest import fresh
+
+    def tag_badge(variant):
+        html = Template("{% load backorders %}{% backorder_badge variant %}").render(
+            Context({"variant": fresh(variant)})
+        )
+        return html.split('aria-live="polite">', 1)[1].split("</p>", 1)[0]
+
+    page.goto(base + path)
+    badge = page.locator(".backorders-badge[role=status]")
+    expect(badge).to_have_text(tag_badge(small))
+    page.select_option("select[name=id]", str(large.platform_id))
+    expect(badge).to_have_text(tag_badge(large))
+    page.select_option("select[name=id]", str(huge.platform_id))
+    expect(badge).to_have_text(tag_badge(huge))
+    expect(page.get_by_label("Email me when it is back in stock")).to_be_visible()
+    page.get_by_label("Email me when it is back in stock").fill("fan@example.com")
+    page.get_by_role("button", name="Notify me").click()
+    expect(page.locator(".backorders-alert__message")).not_to_be_empty()
+    screenshot(page, "widget-real-api")
+
+    from backorders.models import RestockAlert
+
+    assert RestockAlert.objects.filter(variant=huge, email="fan@example.com").exists()
+    assert page.problems == []

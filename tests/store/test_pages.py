@@ -139,3 +139,28 @@ def test_another_shops_variant_cannot_be_added(client, demo, make_variant):
 def test_the_admins_view_site_opens_the_store(admin_client, demo):
     html = admin_client.get("/admin/").content.decode()
     assert 'href="/store/"' in html
+
+
+@pytest.mark.parametrize("example", ["out_of_stock", "over_limit"])
+def test_out_of_stock_pages_offer_in_stock_alternatives_linking_to_store_pages(
+    client, demo, example, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        html = client.get(product_url(STATE_EXAMPLES[example])).content.decode()
+    assert "In stock now instead" in html
+    section = html.split('class="backorders-alternatives"', 1)[1]
+    assert 'href="/store/products/' in section
+    assert "backorders-badge--out_of_stock" not in section and "backorders-badge--backorder" not in section
+
+
+def test_the_alternatives_tag_runs_one_query(demo, django_assert_num_queries):
+    from django.template import Context, Template
+
+    from backorders.models import Product
+
+    product = Product.objects.select_related("shop").get(handle=STATE_EXAMPLES["out_of_stock"])
+    with django_assert_num_queries(1):
+        html = Template("{% load backorders %}{% backorder_alternatives product %}").render(
+            Context({"product": product})
+        )
+    assert 'href="https://demo-store.myshopify.com/products/' in html  # the shop's own pages by default

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 
 from backorders.management.commands import _demo_catalog as demo
 from backorders.models import Backorder, InventoryLevel, Location, Product, Shop, Variant
+from backorders.services.alternatives import alternatives_refresh
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
     ProductData,
@@ -71,6 +72,8 @@ class Command(BaseCommand):
             with transaction.atomic():  # then the stock that came in after them
                 _seed_deliveries(shop, locations[0], stocked)
                 user_created = _seed_admin_user()
+            # Every product's alternatives, ranked now (not left to a worker the demo may lack).
+            alternatives_refresh(shop_id=shop.pk)
         self._report(shop, new_products, user_created)
 
     def _report(self, shop: Shop, new_products: int, user_created: bool) -> None:
