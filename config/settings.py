@@ -51,6 +51,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the demo store's, the storefront widget that themes load from
+    # another origin) served by the project itself, also under gunicorn with DEBUG off: no
+    # separate web server to set up. Compressed and cached; see STORAGES below.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # A Content-Security-Policy on every page: strict on the app's and the project's pages, as
     # strict as Django's admin allows on the admin (see backorders/csp.py).
     "backorders.csp.ContentSecurityPolicyMiddleware",
@@ -102,6 +106,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The standalone project's own German (the demo store's pages); the app ships its own catalogue.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -109,6 +115,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+# The standalone project's own static files (the demo store's stylesheet).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes gzip and brotli copies that whitenoise serves; file names stay as they
+    # are (no manifest), because themes embed /static/backorders/widget.js by its plain name.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# The demo store (/store/, config/store.py) shows this shop: the demo seed's by default.
+STORE_SHOP_DOMAIN = env.str("STORE_SHOP_DOMAIN", default="demo-store.myshopify.com")
 
 # Email: files under var/mail/ for the demo; any anymail provider or SMTP by environment.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")

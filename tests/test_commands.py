@@ -209,7 +209,7 @@ def test_seed_demo_is_idempotent():
     second_output = seed()
 
     assert snapshot() == first
-    assert "(32 new)" in first_output
+    assert "(34 new)" in first_output
     assert "(0 new)" in second_output
 
 
@@ -246,6 +246,38 @@ def test_seed_demo_shows_every_state_and_backorders_in_each_status():
     assert backorders.filter(status=Backorder.Status.ALLOCATED).exists()
     assert backorders.filter(flagged=True).exists()
     assert Location.objects.filter(shop=shop).count() == 2
+
+
+@pytest.mark.smoke
+def test_seed_demo_has_the_product_the_readme_names_for_each_state():
+    from backorders.management.commands._demo_catalog import STATE_EXAMPLES
+    from backorders.selectors.availability import backorder_room, policy_resolve
+
+    output = seed()
+
+    def states_of(handle):
+        variants = Variant.objects.filter(product__handle=handle).select_related("product", "shop")
+        return {availability_state(v) for v in variants}, list(variants)
+
+    expected = {
+        "in_stock": AvailabilityState.IN_STOCK,
+        "low_stock": AvailabilityState.LOW_STOCK,
+        "backorder": AvailabilityState.BACKORDER,
+        "over_limit": AvailabilityState.OUT_OF_STOCK,
+        "out_of_stock": AvailabilityState.OUT_OF_STOCK,
+        "discontinued": AvailabilityState.DISCONTINUED,
+    }
+    for name, handle in STATE_EXAMPLES.items():
+        states, variants = states_of(handle)
+        assert states == {expected[name]}, (name, handle, states)
+        assert f"/store/products/{handle}/" in output
+    _, [over_limit] = states_of(STATE_EXAMPLES["over_limit"])
+    policy = policy_resolve(over_limit)
+    assert policy.backorderable and backorder_room(over_limit, policy) == 0  # over, not "deny"
+    _, [out] = states_of(STATE_EXAMPLES["out_of_stock"])
+    assert not policy_resolve(out).backorderable
+    _, [backorder] = states_of(STATE_EXAMPLES["backorder"])
+    assert backorder.restock_date is not None  # "ships by <date>": a manual ETA
 
 
 def test_seed_demo_creates_a_working_admin_login_and_prints_it():

@@ -100,3 +100,21 @@ def test_the_apps_wording_wins_over_djangos_in_german(settings):
     with translation.override("de"):
         assert translation.gettext("History") == "Verlauf"
         assert translation.gettext("No, take me back") == "Nein, zurück"
+
+
+PROJECT_CATALOGUE = LOCALE.parent.parent / "locale" / "de" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_projects_own_catalogue_is_complete_and_compiled():
+    """The standalone project's pages (the demo store) have their own catalogue (LOCALE_PATHS):
+    makemessages -l de -i backorders -i .venv -i tests -i bench -i var, from the project root."""
+    import gettext
+
+    entries = [e for e in po_entries(PROJECT_CATALOGUE) if e["msgid"]]
+    assert len(entries) > 20
+    assert not [e["msgid"] for e in entries if not all(e["msgstr"]) or "fuzzy" in e["flags"]]
+    with PROJECT_CATALOGUE.with_suffix(".mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    for entry in entries:
+        if len(entry["msgstr"]) == 1:
+            assert compiled.gettext(entry["msgid"]) == entry["msgstr"][0], entry["msgid"]

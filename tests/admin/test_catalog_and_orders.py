@@ -421,9 +421,14 @@ def test_shop_admin_offers_only_shipped_languages_and_refuses_a_currency_that_is
     assert Shop.objects.values_list("language", "currency").get() == ("de", "CHF")
 
 
-def test_the_admin_has_no_view_site_link_leading_nowhere(db, admin_client):
+def test_the_admins_view_site_link_opens_the_demo_store(db, admin_client, settings):
     page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "View site" not in page
+    assert '<a href="/store/">View site</a>' in page
+    settings.STORE_SHOP_DOMAIN = "acme.myshopify.com"
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    assert admin_client.get("/store/").status_code == 200  # it leads somewhere
 
 
 def test_suppressions_are_added_lower_case_and_removed_through_the_outbox_services(admin_client, shop):

@@ -449,7 +449,36 @@ CATALOG: tuple[DemoProduct, ...] = (
         ("lighting", "camping"),
         (V("TH-HDL-400", D("42.00"), stock=(1, 1)),),
     ),
+    # In stock now: what the demo's out-of-stock knitwear (the scarf; the cardigan, over its
+    # backorder limit) offers as alternatives.
+    DemoProduct(
+        33,
+        "Merino Shawl Collar Cardigan",
+        "Knitwear",
+        "Alpine Thread Co.",
+        ("merino", "wool", "sweaters"),
+        (V("AT-CRD-SHL", D("149.00"), stock=(6, 2)),),
+    ),
+    DemoProduct(
+        34,
+        "Cashmere Blend Scarf",
+        "Knitwear",
+        "Alpine Thread Co.",
+        ("cashmere", "alpaca", "accessories"),
+        (V("AT-SCF-CSH", D("64.00"), stock=(9, 3)),),
+    ),
 )
+
+# One product per availability state, for the demo store's pages and the README (by handle;
+# /store/products/<handle>/).
+STATE_EXAMPLES: dict[str, str] = {
+    "in_stock": "merino-rib-beanie",
+    "low_stock": "cast-iron-skillet-12",
+    "backorder": "brass-pendant-light",  # a manual restock date: "Backorder — ships by …"
+    "over_limit": "cable-knit-cardigan",  # backorderable, but its limit of 3 is taken: notify me
+    "out_of_stock": "alpaca-blend-scarf",  # not backorderable: notify me, alternatives
+    "discontinued": "rattan-floor-lamp",
+}
 
 L = DemoLine
 

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 
 from backorders.management.commands import _demo_catalog as demo
 from backorders.models import Backorder, InventoryLevel, Location, Product, Shop, Variant
+from backorders.services.alternatives import alternatives_refresh
 from backorders.services.audit import Actor
 from backorders.services.catalog import (
     ProductData,
@@ -71,6 +72,8 @@ class Command(BaseCommand):
             with transaction.atomic():  # then the stock that came in after them
                 _seed_deliveries(shop, locations[0], stocked)
                 user_created = _seed_admin_user()
+            # Every product's alternatives, ranked now (not left to a worker the demo may lack).
+            alternatives_refresh(shop_id=shop.pk)
         self._report(shop, new_products, user_created)
 
     def _report(self, shop: Shop, new_products: int, user_created: bool) -> None:
@@ -96,6 +99,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Login:      {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  ({verb})")
         self.stdout.write(f"Variants:   {site}{reverse('admin:backorders_variant_changelist')}")
         self.stdout.write(f"Backorders: {site}{reverse('admin:backorders_backorder_changelist')}")
+        # The standalone project's demo store (a host project has its own pages).
+        if getattr(settings, "STORE_SHOP_DOMAIN", None) == shop.domain:
+            self.stdout.write(f"Store:      {site}/store/")
+            for state, handle in demo.STATE_EXAMPLES.items():
+                self.stdout.write(f"  {state + ':':<14}{site}/store/products/{handle}/")
 
 
 def _seed_shop() -> Shop:
