@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from backorders.models import Product, Variant
@@ -54,7 +54,7 @@ def _selected_for_change(modeladmin: admin.ModelAdmin, request: HttpRequest, que
     may change; PermissionDenied otherwise."""
     objs = list(queryset.select_related("shop").order_by("pk"))
     if any(not modeladmin.has_change_permission(request, obj) for obj in objs):
-        raise PermissionDenied(_t("You may not change some of the selected rows."))
+        raise PermissionDenied(gettext("You may not change some of the selected rows."))
     return objs
 
 
@@ -99,7 +99,7 @@ def restock_action(
                 )
                 modeladmin.message_user(
                     request,
-                    _t(
+                    gettext(
                         "Restock date set for %(variants)d variant(s); %(moved)d customers' ETAs moved; "
                         "%(emails)d email(s) queued."
                     )
@@ -189,7 +189,7 @@ def policy_import_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Ht
     """Upload → a preview of each row's change (old → new) and each bad row's error by line and
     column, nothing written → "Apply" (the same text, signed) → ``policy_import_apply``."""
     if not modeladmin.has_change_permission(request):
-        raise PermissionDenied(_t("You may not change variants."))
+        raise PermissionDenied(gettext("You may not change variants."))
     scope = modeladmin.get_queryset(request)
 
     def may_change(variant: Model) -> bool:
@@ -204,7 +204,7 @@ def policy_import_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Ht
         if signed is None:
             modeladmin.message_user(
                 request,
-                _t("The preview has expired or was altered: upload the file again. Nothing was changed."),
+                gettext("The preview has expired or was altered: upload the file again. Nothing was changed."),
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.path)
@@ -218,7 +218,7 @@ def policy_import_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Ht
             else:
                 modeladmin.message_user(
                     request,
-                    _t("Policies imported: %(changed)d variant(s) changed, %(unchanged)d unchanged.")
+                    gettext("Policies imported: %(changed)d variant(s) changed, %(unchanged)d unchanged.")
                     % {"changed": result.changed, "unchanged": result.unchanged},
                     messages.SUCCESS,
                 )
@@ -257,7 +257,7 @@ def policy_import_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Ht
 
 def _display(value: Any) -> str:
     if value is None or value == "":
-        return _t("(inherit)")
+        return gettext("(inherit)")
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 

@@ -189,4 +189,4 @@ def test_the_page_is_escaped_and_speaks_german(admin_client, make_backordered, t
         {"action": "set_restock_date", helpers.ACTION_CHECKBOX_NAME: [str(hostile.pk)]},
         HTTP_ACCEPT_LANGUAGE="de",
     )
-    assert "Lieferdatum" in german.content.decode()
+    assert "Wiederauffüllungsdatum" in german.content.decode()
