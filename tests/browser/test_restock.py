@@ -78,3 +78,65 @@ def test_the_owner_sets_a_restock_date_for_two_variants(page, site, django_user_
     assert len(mail.outbox) == 2 and all("April 16, 2027" in message.body for message in mail.outbox)
     assert Backorder.objects.get(variant=untouched).eta == date(2027, 3, 2)
     assert page.problems == []
+
+
+def test_the_owner_exports_edits_and_imports_policies(page, site, django_user_model, make_variant, tmp_path):
+    import csv
+    import io
+
+    django_user_model.objects.create_superuser("owner", "owner@example.com", "a-long-pass-phrase-1")
+    mug = make_variant(stock=0, inventory_policy="continue", restock_date=RESTOCK, product__title="Blue Mug")
+    plate = make_variant(stock=4, product__title="Stone Plate")
+    page.goto("/admin/login/")
+    page.fill("#id_username", "owner")
+    page.fill("#id_password", "a-long-pass-phrase-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    page.goto("/admin/backorders/variant/")
+    page.locator("#action-toggle").check()
+    page.select_option("select[name=action]", "export_policies")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Go").click()
+    exported = download_info.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert {row["id"] for row in rows} == {str(mug.pk), str(plate.pk)}
+    for row in rows:
+        if row["id"] == str(plate.pk):
+            row["backorder_mode"], row["backorder_limit"] = "allow", "many"  # one bad cell
+    bad = tmp_path / "policies.csv"
+    with bad.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    page.get_by_role("link", name="Import policies (CSV)").click()
+    page.set_input_files("input[type=file]", str(bad))
+    page.get_by_role("button", name="Preview the import").click()
+    page.locator("#import-summary").wait_for()
+    assert "The file has 1 error." in page.inner_text("#import-summary")
+    assert "“many” is not a whole number" in page.inner_text("#import-rows")
+    assert page.locator("input[name=apply]").count() == 0
+    screenshot(page, "admin-import-error")
+
+    for row in rows:
+        if row["id"] == str(plate.pk):
+            row["backorder_limit"] = "3"
+    with bad.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    page.set_input_files("input[type=file]", str(bad))
+    page.get_by_role("button", name="Preview the import").click()
+    page.locator("#import-apply").wait_for()
+    assert page.inner_text("#import-summary").startswith("1 variant will change; 2 rows read.")
+    screenshot(page, "admin-import-preview")
+    plate.refresh_from_db()
+    assert plate.backorder_mode == ""  # nothing written by the preview
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/admin/backorders/variant/")
+    assert page.locator("ul.messagelist li.success").inner_text() == (
+        "Policies imported: 1 variant(s) changed, 1 unchanged."
+    )
+    plate.refresh_from_db()
+    assert (plate.backorder_mode, plate.backorder_limit) == ("allow", 3)
+    assert page.problems == []
