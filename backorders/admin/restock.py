@@ -204,7 +204,9 @@ def policy_import_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Ht
         if signed is None:
             modeladmin.message_user(
                 request,
-                gettext("The preview has expired or was altered: upload the file again. Nothing was changed."),
+                gettext(
+                    "The preview has expired or was altered: upload the file again. Nothing was changed."
+                ),
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.path)

@@ -220,7 +220,8 @@ def test_a_bom_and_excels_semicolons_are_read(catalog):
 
 def test_only_the_key_and_policy_columns_are_needed(catalog):
     mug, *_ = catalog
-    text = f"id,backorder_mode,backorder_limit,restock_date,restock_note,handling_days\r\n{mug.pk},allow,5,{RESTOCK},From the kiln,2\r\n"
+    header = "id,backorder_mode,backorder_limit,restock_date,restock_note,handling_days"
+    text = f"{header}\r\n{mug.pk},allow,5,{RESTOCK},From the kiln,2\r\n"
     [row] = policy_import_parse(text, variants=Variant.objects.all()).rows
     assert row.errors == [] and row.changes == {"backorder_mode": ("", "allow")}
 
@@ -232,7 +233,7 @@ def test_only_the_key_and_policy_columns_are_needed(catalog):
         (b"", "The file is empty"),
         (b"id,sku,backorder_mode\r\n", "Missing column(s): backorder_limit, restock_date"),
         (
-            "id,colour,backorder_mode,backorder_limit,restock_date,restock_note,handling_days\r\n".encode(),
+            b"id,colour,backorder_mode,backorder_limit,restock_date,restock_note,handling_days\r\n",
             "Unknown column(s): “colour”",
         ),
         (
