@@ -166,14 +166,19 @@ class PolicyImportForm(forms.Form):
     )
 
 
+def _lines(text: str) -> str:
+    """``text`` with CRLF line ends: a browser sends a textarea's text so, whatever it was given."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
 def _sign(request: HttpRequest, text: str) -> str:
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256(_lines(text).encode()).hexdigest()
     return signing.TimestampSigner(salt=SIGNING_SALT).sign_object({"sha256": digest, "user": request.user.pk})
 
 
 def _signed_text(request: HttpRequest) -> str | None:
     """The file text the preview page carried back, if its signature holds for this user."""
-    text, signature = request.POST.get("csv_text", ""), request.POST.get("signature", "")
+    text, signature = _lines(request.POST.get("csv_text", "")), request.POST.get("signature", "")
     try:
         signed = signing.TimestampSigner(salt=SIGNING_SALT).unsign_object(
             signature, max_age=SIGNATURE_MAX_AGE

@@ -200,3 +200,17 @@ def test_preview_and_apply_of_200_rows_are_bounded(
     with django_assert_max_num_queries(200 * 6 + 30):
         assert admin_client.post(IMPORT, data).status_code == 302
     assert Variant.objects.filter(handling_days=3).count() == 200
+
+
+def test_a_file_with_unix_line_ends_applies_after_the_browser_sends_it_back_with_crlf(admin_client, catalog):
+    mug, _plate = catalog
+    text = edit(export(admin_client, VARIANTS, [mug]), mug.pk, handling_days="5").replace("\r\n", "\n")
+    preview = upload(admin_client, text)
+    as_a_browser_sends_it = preview.context["csv_text"].replace("\n", "\r\n")
+    done = admin_client.post(
+        IMPORT,
+        {"csv_text": as_a_browser_sends_it, "signature": preview.context["signature"], "apply": "Apply"},
+    )
+    assert done.status_code == 302 and done.url == VARIANTS
+    mug.refresh_from_db()
+    assert mug.handling_days == 5
