@@ -61,7 +61,7 @@ def _variants_of(variants: Sequence[Variant], products: Sequence[Product]) -> li
         found = Variant.objects.filter(pk__in=[variant.pk for variant in variants])
     else:
         found = Variant.objects.filter(product_id__in=[product.pk for product in products])
-    return list(found.select_related("product", "shop").order_by("pk"))
+    return list(found.select_related("product__shop", "shop").order_by("pk"))
 
 
 def _changes(restock_date: date, note: str) -> PolicyChanges:

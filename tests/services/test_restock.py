@@ -183,3 +183,18 @@ def test_the_preview_costs_three_queries_whatever_the_selection(
     with django_assert_num_queries(3):
         preview = restock_preview(variants=variants, restock_date=date(2027, 6, 1))
     assert preview.backorders_moved == 20
+
+
+def test_the_preview_of_products_costs_three_queries_too(make_variant, place, django_assert_num_queries):
+    variants = [
+        make_variant(
+            stock=0, inventory_policy="continue", product__title=f"Item {n}", product__restock_date=RESTOCK
+        )
+        for n in range(10)
+    ]
+    for variant in variants:
+        place({variant: 1}, accepted=True)
+    products = [variant.product for variant in variants]
+    with django_assert_num_queries(3):
+        preview = restock_preview(products=products, restock_date=date(2027, 6, 1))
+    assert (preview.variants, preview.backorders_moved) == (10, 10)
