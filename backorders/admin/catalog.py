@@ -12,12 +12,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.db.models import Count, QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
+from backorders.admin.restock import export_action, policy_import_view, restock_action
 from backorders.models import (
     AlternativeOverride,
     InventoryLevel,
@@ -226,6 +228,17 @@ class ProductAdmin(TenantAdmin):
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [VariantInline, AlternativeOverrideInline]
+    actions = ["set_restock_date", "export_policies"]
+
+    @admin.action(description=_("Set restock date…"), permissions=["change"])
+    def set_restock_date(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
+        """The date (and note) for every selected product, after a page saying what it moves."""
+        return restock_action(self, request, queryset)
+
+    @admin.action(description=_("Export policies (CSV)"), permissions=["view"])
+    def export_policies(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse:
+        """The policies of the selected products' variants, as CSV."""
+        return export_action(self, request, queryset)
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         """Policy edits go through the service, which moves the ETAs of waiting customers."""
@@ -389,8 +402,39 @@ class VariantAdmin(VariantStateMixin, TenantAdmin):
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    actions = ["set_restock_date", "export_policies"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
         return super().get_queryset(request).select_related("product", "shop")
+
+    def get_urls(self) -> list[URLPattern]:
+        import_policies = path(
+            "import-policies/",
+            self.admin_site.admin_view(self.import_policies_view),
+            name="backorders_variant_import_policies",
+        )
+        return [import_policies, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The list, with a link to the CSV import for those who may change variants."""
+        extra = {"can_import_policies": self.has_change_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def import_policies_view(self, request: HttpRequest) -> HttpResponse:
+        """Import policies from CSV: preview, then apply (``admin.restock.policy_import_view``)."""
+        return policy_import_view(self, request)
+
+    @admin.action(description=_("Set restock date…"), permissions=["change"])
+    def set_restock_date(self, request: HttpRequest, queryset: QuerySet[Variant]) -> HttpResponse | None:
+        """The date (and note) for every selected variant, after a page saying what it moves."""
+        return restock_action(self, request, queryset)
+
+    @admin.action(description=_("Export policies (CSV)"), permissions=["view"])
+    def export_policies(self, request: HttpRequest, queryset: QuerySet[Variant]) -> HttpResponse:
+        """The policies of the selected variants (all the filtered ones with "select all"), as CSV."""
+        return export_action(self, request, queryset)
 
     def save_model(self, request: HttpRequest, obj: Variant, form: Any, change: bool) -> None:
         """Policy edits go through the service, which moves the ETAs of waiting customers."""

@@ -7,7 +7,7 @@ late or out-of-order deliveries never overwrite newer data.
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
@@ -22,7 +22,7 @@ from backorders.models.catalog import http_url_valid
 from backorders.services.alerts import alert_waves_schedule, variant_orderable
 from backorders.services.alternatives import alternatives_enqueue
 from backorders.services.audit import Actor, event_build, events_record
-from backorders.services.eta import eta_refresh
+from backorders.services.eta import ETA_MAX_DAYS_AHEAD, eta_refresh
 from backorders.services.locking import retrying_atomic, variants_lock
 
 logger = logging.getLogger(__name__)
@@ -255,7 +255,9 @@ def policy_validate(*, obj: Product | Variant, changes: Mapping[str, Any]) -> No
     anything is written (the admin's form calls this too, to show the message on its field).
 
     A restock date before today, in the shop's time zone, is refused: it would move every waiting
-    customer's ETA to "now" and email them good news that a correction then takes back.
+    customer's ETA to "now" and email them good news that a correction then takes back. So is one
+    more than ``ETA_MAX_DAYS_AHEAD`` days ahead (the bound of a customer's ETA set by hand): a
+    date years away is a typing error that would email every waiting customer a delay.
     """
     errors: dict[str, str] = {}
     restock_date = changes.get("restock_date")
@@ -266,6 +268,14 @@ def policy_validate(*, obj: Product | Variant, changes: Mapping[str, Any]) -> No
                 "The restock date %(date)s is in the past (today is %(today)s in the shop's time "
                 "zone, %(zone)s). Enter today or a later date, or leave it empty for none."
             ) % {"date": restock_date.isoformat(), "today": today.isoformat(), "zone": obj.shop.timezone}
+        elif restock_date > today + timedelta(days=ETA_MAX_DAYS_AHEAD):
+            errors["restock_date"] = _(
+                "The restock date %(date)s is more than %(n)d days from today: enter a date before %(limit)s."
+            ) % {
+                "date": restock_date.isoformat(),
+                "n": ETA_MAX_DAYS_AHEAD,
+                "limit": (today + timedelta(days=ETA_MAX_DAYS_AHEAD + 1)).isoformat(),
+            }
     if errors:
         raise PolicyRefused(errors)
 
@@ -281,20 +291,45 @@ def _policy_apply(obj: Product | Variant, changes: Mapping[str, Any]) -> list[st
     return list(changes)
 
 
+def _variant_policy_write(variant: Variant, changes: Mapping[str, Any], actor: Actor) -> list[Backorder]:
+    """Write ``changes`` on ``variant`` (locked by the caller) and move its customers' ETAs;
+    returns the backorders whose ETA moved."""
+    was_orderable = variant_orderable(variant)
+    fields = _policy_apply(variant, changes)
+    variant.save(update_fields=[*fields, "updated_at"])
+    moved = eta_refresh(variant=variant, actor=actor)
+    alert_waves_schedule(variant=variant, was_orderable=was_orderable)  # now backorderable: alerts
+    return moved
+
+
+def _product_policy_write(
+    product: Product, variants: Mapping[int, Variant], changes: Mapping[str, Any], actor: Actor
+) -> list[Backorder]:
+    """Write ``changes`` on ``product`` (its ``variants`` and then itself locked by the caller)
+    and move the ETAs of its variants' customers; returns the backorders whose ETA moved."""
+    was_orderable = {pk: variant_orderable(variant) for pk, variant in variants.items()}
+    fields = _policy_apply(product, changes)
+    product.save(update_fields=[*fields, "updated_at"])
+    if "discontinued" in fields:  # it leaves (or rejoins) the candidates of its neighbours
+        alternatives_enqueue(shop_id=product.shop_id, product_ids=[product.pk])
+    moved: list[Backorder] = []
+    for variant in variants.values():
+        variant.product = product
+        moved += eta_refresh(variant=variant, actor=actor)
+        alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
+    return moved
+
+
 @retrying_atomic
 def variant_set_policy(*, variant: Variant, actor: Actor, **changes: Unpack[PolicyChanges]) -> Variant:
     """Set the owner's policy overrides of ``variant`` (``None``/"" = inherit again).
 
     Validates first (``ValidationError``; ``PolicyRefused`` for a restock date before today in the
-    shop's time zone; nothing written, nobody emailed). The ETAs of its waiting customers move
-    with a new restock date or handling time, each with an ``eta_changed`` event.
+    shop's time zone or too far ahead; nothing written, nobody emailed). The ETAs of its waiting
+    customers move with a new restock date or handling time, each with an ``eta_changed`` event.
     """
     variant = variants_lock([variant.pk])[variant.pk]
-    was_orderable = variant_orderable(variant)
-    fields = _policy_apply(variant, changes)
-    variant.save(update_fields=[*fields, "updated_at"])
-    eta_refresh(variant=variant, actor=actor)
-    alert_waves_schedule(variant=variant, was_orderable=was_orderable)  # now backorderable: alerts
+    _variant_policy_write(variant, changes, actor)
     return variant
 
 
@@ -304,14 +339,38 @@ def product_set_policy(*, product: Product, actor: Actor, **changes: Unpack[Poli
     the ETAs of every waiting customer of its variants accordingly. Validates first, as
     ``variant_set_policy`` does (``ValidationError``/``PolicyRefused``, nothing written)."""
     variants = variants_lock(product.variants.values_list("pk", flat=True))
-    was_orderable = {pk: variant_orderable(variant) for pk, variant in variants.items()}
     product = Product.objects.select_for_update().get(pk=product.pk)
-    fields = _policy_apply(product, changes)
-    product.save(update_fields=[*fields, "updated_at"])
-    if "discontinued" in fields:  # it leaves (or rejoins) the candidates of its neighbours
-        alternatives_enqueue(shop_id=product.shop_id, product_ids=[product.pk])
-    for variant in variants.values():
-        variant.product = product
-        eta_refresh(variant=variant, actor=actor)
-        alert_waves_schedule(variant=variant, was_orderable=was_orderable[variant.pk])
+    _product_policy_write(product, variants, changes, actor)
     return product
+
+
+@retrying_atomic
+def variants_set_policy(
+    *, variants: Sequence[Variant], actor: Actor, **changes: Unpack[PolicyChanges]
+) -> list[Backorder]:
+    """Set the same policy ``changes`` on each of ``variants`` in one transaction, as
+    ``variant_set_policy`` would one by one (validated, audited, emails through the outbox: one
+    per order however many of its lines move). All or nothing: a refusal for any variant
+    (``ValidationError``/``PolicyRefused``) writes nothing. Returns the backorders whose ETA moved.
+    Locks every variant first, in primary-key order."""
+    locked = variants_lock(variant.pk for variant in variants)
+    moved: list[Backorder] = []
+    for variant in locked.values():
+        moved += _variant_policy_write(variant, changes, actor)
+    return moved
+
+
+@retrying_atomic
+def products_set_policy(
+    *, products: Sequence[Product], actor: Actor, **changes: Unpack[PolicyChanges]
+) -> list[Backorder]:
+    """Set the same product-level policy ``changes`` on each of ``products`` in one transaction,
+    as ``product_set_policy`` would one by one; all or nothing. Returns the backorders whose ETA
+    moved. Locks every variant of them first (primary-key order), then the products (same)."""
+    product_ids = sorted({product.pk for product in products})
+    locked = variants_lock(Variant.objects.filter(product_id__in=product_ids).values_list("pk", flat=True))
+    moved: list[Backorder] = []
+    for product in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk"):
+        variants = {pk: variant for pk, variant in locked.items() if variant.product_id == product.pk}
+        moved += _product_policy_write(product, variants, changes, actor)
+    return moved

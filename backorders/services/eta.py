@@ -3,15 +3,18 @@ changes (the estimate itself is ``selectors.availability.eta_estimate``), and th
 date for one customer (``backorder_move_eta``), which recomputing leaves alone."""
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Event, Variant
 from backorders.models.orders import EtaSource
-from backorders.selectors.availability import eta_estimate, policy_resolve
+from backorders.selectors.availability import Eta, Policy, eta_estimate, policy_resolve
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.lifecycle import BackorderStateError
@@ -22,39 +25,79 @@ ETA_MAX_DAYS_AHEAD = 730
 ETA_NOTE_MAX = 255
 
 
+@dataclass(frozen=True)
+class EtaMove:
+    """One waiting backorder whose current ETA (date or source) a recomputation changes."""
+
+    backorder: Backorder
+    old: date | None
+    new: Eta
+
+
+def eta_refresh_plan(*, variant: Variant, queue: Iterable[Backorder], policy: Policy) -> list[EtaMove]:
+    """The ETA moves a recomputation of ``variant``'s queue under ``policy`` makes: pure (no
+    query, nothing written), so that a preview of a change (``services.restock``) and the change
+    itself (``eta_refresh``) follow the same rules.
+
+    ``queue`` is the variant's backorders waiting for stock, in queue order (``queued_at``, pk).
+    A backorder whose ETA the owner set by hand (``eta_pinned``) keeps it, and its units still
+    count as ahead of the customers behind it.
+    """
+    moves: list[EtaMove] = []
+    units_ahead = 0
+    for backorder in queue:
+        estimate = eta_estimate(variant=variant, units_ahead=units_ahead, policy=policy)
+        units_ahead += backorder.quantity_unallocated
+        if backorder.eta_pinned:
+            continue
+        if (estimate.date, estimate.source) != (backorder.eta, backorder.eta_source):
+            moves.append(EtaMove(backorder, backorder.eta, estimate))
+    return moves
+
+
+def eta_queue(variant_ids: Iterable[int]) -> QuerySet[Backorder]:
+    """The backorders of ``variant_ids`` waiting for stock, in queue order, with the fields
+    ``eta_refresh_plan`` reads (one query)."""
+    return (
+        Backorder.objects.filter(variant_id__in=list(variant_ids), status=Backorder.Status.WAITING)
+        .order_by("queued_at", "pk")
+        .only(
+            "pk",
+            "shop_id",
+            "order_id",
+            "variant_id",
+            "quantity",
+            "quantity_allocated",
+            "eta",
+            "eta_source",
+            "eta_pinned",
+        )
+    )
+
+
 def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
     """Recompute the current ETA of every open backorder of ``variant`` that still waits for units.
 
     The caller holds the variant lock. Backorders whose ETA or source changed get an
     ``eta_changed`` event and one notification each; the rest are untouched. A backorder whose
     ETA the owner set by hand (``eta_pinned``) keeps it, and its units still count as ahead of
-    the customers behind it. Statements: one select, one update per distinct new ETA, one insert
-    of events.
+    the customers behind it (the rules are ``eta_refresh_plan``'s). Statements: one select, one
+    update per distinct new ETA, one insert of events.
     """
-    policy = policy_resolve(variant)
+    moves = eta_refresh_plan(variant=variant, queue=eta_queue([variant.pk]), policy=policy_resolve(variant))
     changed: dict[tuple[date | None, str], list[Backorder]] = defaultdict(list)
     old: dict[int, date | None] = {}
-    units_ahead = 0
-    queue = Backorder.objects.filter(variant=variant, status=Backorder.Status.WAITING).order_by(
-        "queued_at", "pk"
-    )
-    for backorder in queue.only(
-        "pk", "shop_id", "quantity", "quantity_allocated", "eta", "eta_source", "eta_pinned"
-    ):
-        estimate = eta_estimate(variant=variant, units_ahead=units_ahead, policy=policy)
-        units_ahead += backorder.quantity_unallocated
-        if backorder.eta_pinned:
-            continue
-        if (estimate.date, estimate.source) != (backorder.eta, backorder.eta_source):
-            old[backorder.pk] = backorder.eta
-            backorder.eta, backorder.eta_source = estimate.date, estimate.source
-            changed[(estimate.date, estimate.source)].append(backorder)
+    for move in moves:
+        backorder = move.backorder
+        old[backorder.pk] = move.old
+        backorder.eta, backorder.eta_source = move.new.date, move.new.source
+        changed[(move.new.date, move.new.source)].append(backorder)
     now = timezone.now()
     for (eta, source), backorders in changed.items():
         Backorder.objects.filter(pk__in=[bo.pk for bo in backorders]).update(
             eta=eta, eta_source=source, updated_at=now
         )
-    touched = [bo for group in changed.values() for bo in group]
+    touched = [move.backorder for move in moves]
     events_record(
         event_build(
             backorder=bo,

@@ -185,6 +185,36 @@ def _eta_item(backorder: Backorder, old_eta: date | None) -> dict[str, Any] | No
     }
 
 
+def eta_changes_emailed(
+    *, new_etas: Mapping[int, date | None], old_etas: Mapping[int, date | None]
+) -> set[int]:
+    """The orders whose customer would be emailed (an outbox row that is sent, not suppressed)
+    if the backorders ``new_etas`` names moved now from ``old_etas`` to those dates: the very
+    rules ``notifications_plan`` applies to an ``eta_changed`` change (threshold against the
+    date last told, a pending confirmation, no address, suppressions), read in one query and
+    nothing written. A preview of a change asks here (``services.restock``)."""
+    emailed: set[int] = set()
+    for backorder in _load(Kind.ETA_CHANGED, list(new_etas)):
+        # The change would be a new audit event, so no existing row covers it yet.
+        backorder.eta = new_etas[backorder.pk]
+        if not _recipient(Kind.ETA_CHANGED, backorder) or _suppressed(Kind.ETA_CHANGED, backorder):
+            continue
+        if _eta_item(backorder, old_etas.get(backorder.pk)) is not None:
+            emailed.add(backorder.order_id)
+    return emailed
+
+
+def eta_rows_queued(order_ids: Iterable[int]) -> int:
+    """How many ``eta_changed`` rows the current transaction wrote for ``order_ids`` that will be
+    sent (pending, not suppressed): what a change just queued, for the owner's message."""
+    wanted = set(order_ids)
+    return sum(
+        1
+        for (order_id, kind), row in Batch.current().rows.items()
+        if kind == Kind.ETA_CHANGED and order_id in wanted and row.status == Notification.Status.PENDING
+    )
+
+
 Entry = tuple[Backorder, dict[str, Any]]
 
 
