@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backorders.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin
+from backorders.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, ShopScopedMixin
 from backorders.conf import get_setting
 from backorders.models import (
     Notification,
@@ -194,6 +194,10 @@ class SuppressionAdmin(ScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a suppression is a fact (a bounce, a request): added or removed, not edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removed (to mail the address again) by owner or staff of its shop.
+        return ShopScopedMixin.has_change_permission(self, request, obj)
 
     def save_model(self, request: HttpRequest, obj: Suppression, form: Any, change: bool) -> None:
         """Through ``suppression_add``, as the outbox and the tracking webhooks add them (the

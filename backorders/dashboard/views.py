@@ -73,8 +73,8 @@ def _chosen_shop(request: HttpRequest, site: AdminSite, shops: list[Shop]) -> Sh
 def dashboard_context(request: HttpRequest, *, site: AdminSite) -> dict[str, Any] | HttpResponse:
     """What the dashboard template shows for the request's user and shop, or the response that
     refuses the request (a malformed shop: 400; a shop the user may not see: 404)."""
-    scope = request_scope(request)
-    shops = list(dashboard_shops(scope=scope))
+    user_scope = request_scope(request)
+    shops = list(dashboard_shops(scope=user_scope))
     chosen = _chosen_shop(request, site, shops)
     if isinstance(chosen, HttpResponse):
         return chosen
@@ -94,7 +94,7 @@ def dashboard_context(request: HttpRequest, *, site: AdminSite) -> dict[str, Any
         "dashboard": True,
         # Refused webhook requests are counted for the whole site (most name no known shop):
         # shown to superusers only, who see every shop.
-        "show_rejections": scope.everything,
+        "show_rejections": user_scope.everything,
         "tiles": _tiles(tiles, shop=shop, now=now, by_shop=by_shop),
         "rejections": [
             {
