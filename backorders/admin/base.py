@@ -112,9 +112,10 @@ class ScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         if not self.scope(request).writes_any:
             return {}  # a viewer changes nothing: no action is offered (nor accepted when posted)
+        actions: dict[str, Any] = super().get_actions(request)
         return {
             name: (self._writable_only(func), name, description)
-            for name, (func, _name, description) in super().get_actions(request).items()
+            for name, (func, _name, description) in actions.items()
         }
 
     def _writable_only(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,7 +124,9 @@ class ScopedAdmin(ShopScopedMixin, admin.ModelAdmin):
 
         @wraps(func)
         def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-            return func(modeladmin, request, self.scope(request).filter(queryset, self.shop_path, writable=True))
+            return func(
+                modeladmin, request, self.scope(request).filter(queryset, self.shop_path, writable=True)
+            )
 
         return action
 

@@ -32,7 +32,9 @@ class Membership(models.Model):
         related_name="backorders_memberships",
         verbose_name=_("user"),
     )
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop"))
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     granted_by = models.CharField(_("granted by"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

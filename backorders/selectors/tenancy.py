@@ -47,7 +47,9 @@ class Scope:
     def can_own(self, shop_id: int | None) -> bool:
         return self.everything or (shop_id is not None and shop_id in self.owned_shop_ids)
 
-    def filter(self, queryset: QuerySet[M], shop_path: str = "shop", *, writable: bool = False) -> QuerySet[M]:
+    def filter(
+        self, queryset: QuerySet[M], shop_path: str = "shop", *, writable: bool = False
+    ) -> QuerySet[M]:
         """``queryset`` narrowed to the rows this user may see (``writable``: may change), the
         row's shop being reached by ``shop_path`` (``"shop"``, ``"notification__shop"``, or
         ``"pk"`` for shops themselves)."""

@@ -40,7 +40,7 @@ def membership_grant(*, user: "AbstractUser", shop: Shop, role: str, actor: Acto
             f"The user {user} is inactive and could not log in: activate the account first."
         )
     membership, _created = Membership.objects.select_for_update().update_or_create(
-        user=user, shop=shop, defaults={"role": role, "granted_by": f"{actor.kind}:{actor.name}"[:255]}
+        user_id=user.pk, shop=shop, defaults={"role": role, "granted_by": f"{actor.kind}:{actor.name}"[:255]}
     )
     if not user.is_staff:
         user.is_staff = True
@@ -53,7 +53,7 @@ def membership_grant(*, user: "AbstractUser", shop: Shop, role: str, actor: Acto
 def membership_revoke(*, user: "AbstractUser", shop: Shop, actor: Actor) -> bool:
     """Take ``shop`` away from ``user``; whether they had a membership there. The user stays
     ``is_staff`` (the project's other admin pages may need it), but sees nothing of the shop."""
-    deleted, _by_model = Membership.objects.filter(user=user, shop=shop).delete()
+    deleted, _by_model = Membership.objects.filter(user_id=user.pk, shop=shop).delete()
     if deleted:
         audit_note(actor=actor, action="membership revoked", subject=f"{user} on {shop.domain}")
     return bool(deleted)
