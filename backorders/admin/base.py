@@ -8,6 +8,7 @@ opens these pages, and no permission can reach across shops. The rules, enforced
 * lists, change pages, inlines, raw-id lookups and autocompletes read through ``get_queryset``,
   narrowed to the user's shops: another shop's row is not found (its URL answers like a deleted
   row's, Django's way);
+* a list filter by a related row (the shop) offers only rows of their own list;
 * a foreign key on a form offers (and accepts) only rows of shops the user may change: a crafted
   value of another shop is "Select a valid choice", and nothing is saved;
 * actions run on the selected rows of shops the user may change (others are dropped before the
@@ -20,6 +21,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -98,6 +100,20 @@ class ShopScopedMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_change_permission(request, obj)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """The list's filters; for anyone but a superuser, a filter by a related row (the shop,
+        a location) offers only rows that occur in their own scoped list, never other shops'."""
+        filters = super().get_list_filter(request)  # type: ignore[misc]
+        if self.scope(request).everything:
+            return filters
+        model = self.model  # type: ignore[attr-defined]
+        return [
+            (entry, admin.RelatedOnlyFieldListFilter)
+            if isinstance(entry, str) and get_fields_from_path(model, entry)[-1].is_relation
+            else entry
+            for entry in filters
+        ]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
