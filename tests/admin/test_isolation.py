@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
-from django.core import mail
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
 from django.forms import ModelChoiceField
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
@@ -22,7 +22,6 @@ from backorders.models import (
     AlternativeOverride,
     Backorder,
     CustomerDataRequest,
-    Event,
     Membership,
     Notification,
     PendingInventory,
@@ -75,7 +74,10 @@ def world(shop: Shop) -> None:
     backorder_cancel(backorder=Backorder.objects.get(order=orders[1]), actor=actor, reason="test")
     suppression_add(shop=shop, email=f"bounced@{shop.domain}", reason=Suppression.Reason.BOUNCED)
     RestockAlert.objects.create(
-        shop=shop, variant=variant, email=f"alert@{shop.domain}", expires_at=timezone.now() + timedelta(days=3)
+        shop=shop,
+        variant=variant,
+        email=f"alert@{shop.domain}",
+        expires_at=timezone.now() + timedelta(days=3),
     )
     WebhookDelivery.objects.create(
         shop=shop, topic="orders/create", webhook_id=f"wh-{shop.pk}", status="failed", body="{}"
@@ -84,7 +86,11 @@ def world(shop: Shop) -> None:
     CustomerDataRequest.objects.create(shop=shop, platform_request_id=next_id(), customer_email="c@x.test")
     if not Notification.objects.filter(shop=shop).exists():  # emails are planned on commit
         Notification.objects.create(
-            shop=shop, kind="confirmation", recipient=f"customer0@{shop.domain}", due_at=timezone.now(), order=orders[0]
+            shop=shop,
+            kind="confirmation",
+            recipient=f"customer0@{shop.domain}",
+            due_at=timezone.now(),
+            order=orders[0],
         )
 
 
@@ -232,7 +238,9 @@ def test_every_foreign_key_on_an_admin_form_offers_only_the_users_shops(shops, s
     for model, model_admin in APP_ADMINS.items():
         obj = rows_of(model, a).first()
         forms = [model_admin.get_form(request, obj)]
-        forms += [inline.get_formset(request, obj).form for inline in model_admin.get_inline_instances(request, obj)]
+        forms += [
+            inline.get_formset(request, obj).form for inline in model_admin.get_inline_instances(request, obj)
+        ]
         if model_admin.has_add_permission(request):
             forms.append(model_admin.get_form(request, None))
         for form in forms:
@@ -280,9 +288,17 @@ def test_a_viewer_sees_shop_a_and_changes_nothing(shops, client, django_user_mod
         assert client.get(_url(model, "change", row.pk)).status_code == 200
         assert client.post(_url(model, "change", row.pk), {"name": "taken"}).status_code == 403
         for action in type(model_admin).actions or []:
-            client.post(_url(model, "changelist"), {"action": action, "index": 0, ACTION_CHECKBOX_NAME: [row.pk], "post": "yes"})
+            client.post(
+                _url(model, "changelist"),
+                {"action": action, "index": 0, ACTION_CHECKBOX_NAME: [row.pk], "post": "yes"},
+            )
     backorder = Backorder.objects.filter(shop=a, status=Backorder.Status.WAITING).first()
-    assert client.post(reverse("admin:backorders_backorder_move_eta", args=[backorder.pk]), {"eta": ""}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:backorders_backorder_move_eta", args=[backorder.pk]), {"eta": ""}
+        ).status_code
+        == 403
+    )
     assert {model: snapshot(model, a) for model in APP_ADMINS} == before
     assert not mailoutbox
 
@@ -306,9 +322,14 @@ def test_custom_pages_show_only_the_users_shops(shops, staff_a):
     assert "Shop A" in preview.content.decode() and "Shop B" not in preview.content.decode()
 
     request = CustomerDataRequest.objects.get(shop=b)
-    assert staff_a.get(reverse("admin:backorders_customerdatarequest_export", args=[request.pk])).status_code == 404
+    assert (
+        staff_a.get(reverse("admin:backorders_customerdatarequest_export", args=[request.pk])).status_code
+        == 404
+    )
     own = CustomerDataRequest.objects.get(shop=a)
-    assert staff_a.get(reverse("admin:backorders_customerdatarequest_export", args=[own.pk])).status_code == 200
+    assert (
+        staff_a.get(reverse("admin:backorders_customerdatarequest_export", args=[own.pk])).status_code == 200
+    )
 
     backorder = Backorder.objects.filter(shop=b).first()
     assert staff_a.get(reverse("admin:backorders_backorder_move_eta", args=[backorder.pk])).status_code == 404
