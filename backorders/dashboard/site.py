@@ -11,18 +11,22 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# The product's name, never translated (the app's own "Backorders" label is, in German).
+PRODUCT = pgettext_lazy("product name", "Backorders")
 
 
 def site_header_for(shop_name: str | None) -> str | Promise:
     """The admin's header: the product's name, with the shop's when there is one."""
     if shop_name:
         return _("Backorders · %(shop)s") % {"shop": shop_name}
-    return _("Backorders")
+    return PRODUCT
 
 
 class BackordersAdminSite(admin.AdminSite):
     index_template = "backorders/dashboard/index.html"
-    site_header = _("Backorders")
+    site_header = PRODUCT
     site_title = _("Backorders admin")
     index_title = _("Dashboard")
 

@@ -215,7 +215,7 @@ def _posted(page) -> dict:
     data: dict = {}
     context = page.context
     form = context["adminform"].form
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is not None:
             data[name] = value
@@ -255,7 +255,7 @@ def test_every_foreign_key_on_an_admin_form_offers_only_the_users_shops(shops, s
 def test_autocomplete_returns_no_row_of_shop_b(shops, staff_a):
     a, b = shops
     asked = 0
-    for source, source_admin in APP_ADMINS.items():
+    for source in APP_ADMINS:
         for field in source._meta.get_fields():
             remote = getattr(field, "remote_field", None)
             if not field.is_relation or not field.many_to_one or remote is None:
