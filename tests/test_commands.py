@@ -339,3 +339,41 @@ def test_seed_demo_without_a_broker_logs_no_warning(caplog, django_capture_on_co
         seed()
     assert callbacks  # the seed's emails were enqueued (and sent in-process)
     assert [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_add_shop_grants_and_revokes_roles():
+    from backorders.models import Membership
+
+    users = get_user_model().objects
+    ada, bob = users.create_user("ada"), users.create_user("bob")
+
+    output = add_shop(DOMAIN, "--grant", "ada:owner", "--grant", "bob:viewer", name="T", email="o@t.example")
+
+    assert "Granted ada the role owner" in output and "Granted bob the role viewer" in output
+    assert dict(Membership.objects.values_list("user__username", "role")) == {"ada": "owner", "bob": "viewer"}
+    ada.refresh_from_db()
+    assert ada.is_staff
+
+    output = add_shop(DOMAIN, "--revoke", "bob", "--grant", "ada:staff", name="T", email="o@t.example")
+    assert "Revoked bob's access" in output
+    assert dict(Membership.objects.values_list("user__username", "role")) == {"ada": "staff"}
+    assert bob.pk
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--grant", "nobody:staff"], "There is no user 'nobody'"),
+        (["--grant", "ada:boss"], "'boss' is not a role; use one of: owner, staff, viewer"),
+        (["--grant", "ada"], "write USER:ROLE"),
+        (["--revoke", "nobody"], "There is no user 'nobody'"),
+    ],
+)
+def test_add_shop_refuses_an_unknown_user_or_role_and_saves_nothing(option, message):
+    from backorders.models import Membership
+
+    get_user_model().objects.create_user("ada")
+    with pytest.raises(CommandError, match=message):
+        add_shop(DOMAIN, *option, name="T", email="o@t.example")
+    assert not Shop.objects.exists()
+    assert not Membership.objects.exists()

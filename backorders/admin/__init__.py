@@ -5,8 +5,8 @@ their events) is read-only here; only the owner's policy fields and the shop's s
 as plain fields. Changes with consequences (cancelling, fulfilling, restocking) will be admin
 actions that call the services, never direct writes.
 
-Tenancy: until per-shop staff scoping lands, these pages are for superusers only, so that a staff
-account can never see another shop's rows.
+Tenancy: a superuser sees every shop; anyone else only the shops they are a member of, and
+changes only those where they are owner or staff (``base``: every admin here is scoped).
 """
 
 from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
@@ -16,6 +16,7 @@ from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
     notifications,
     orders,
     shops,
+    tenancy,
     tokens,
     webhooks,
 )

@@ -68,11 +68,16 @@ class RestockAlertAdmin(ReadOnlyAdmin):
         """Each variant's funnel, most sign-ups first (optionally one shop's: ``?shop=<id>``)."""
         if not self.has_view_permission(request):
             raise Http404
+        scope = self.scope(request)
+        shops = scope.filter(Shop.objects.order_by("domain"), "pk")
         shop = None
         if (shop_id := request.GET.get("shop", "")[:20]).isdigit():
-            shop = Shop.objects.filter(pk=int(shop_id)).first()
-        funnels = alert_funnel(shop=shop)
-        variants = Variant.objects.select_related("product", "shop").in_bulk(list(funnels))
+            # Another shop's id is answered as an unknown one: 404.
+            shop = shops.filter(pk=int(shop_id)).first()
+            if shop is None:
+                raise Http404(_("There is no shop %(id)s that you may see.") % {"id": shop_id})
+        funnels = alert_funnel(shop=shop, shop_ids=None if scope.everything else scope.shop_ids)
+        variants = scope.filter(Variant.objects.select_related("product", "shop")).in_bulk(list(funnels))
         rows: list[dict[str, Any]] = [
             {"variant": variants[variant_id], "funnel": funnel}
             for variant_id, funnel in sorted(funnels.items(), key=lambda item: (-item[1].signed_up, item[0]))
@@ -84,7 +89,7 @@ class RestockAlertAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "rows": rows,
             "shop": shop,
-            "shops": Shop.objects.order_by("domain"),
+            "shops": shops,
         }
         return TemplateResponse(request, "backorders/admin/restockalert_funnel.html", context)
 

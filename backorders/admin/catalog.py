@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin, TenantAdmin
+from backorders.admin.base import ReadOnlyAdmin, ScopedInline, TenantAdmin
 from backorders.admin.restock import export_action, policy_import_view, restock_action
 from backorders.models import (
     AlternativeOverride,
@@ -79,7 +79,7 @@ class VariantStateMixin:
         return str(availability_state(variant).label)
 
 
-class VariantInline(VariantStateMixin, SuperuserOnlyMixin, admin.TabularInline):
+class VariantInline(VariantStateMixin, ScopedInline):
     model = Variant
     form = PolicyForm
     fk_name = "product"
@@ -144,7 +144,7 @@ class AlternativeOverrideForm(forms.ModelForm):
         return cleaned
 
 
-class AlternativeOverrideInline(SuperuserOnlyMixin, admin.TabularInline):
+class AlternativeOverrideInline(ScopedInline):
     """Pin (shown first, in position order, whenever in stock) or hide (never shown) another
     product of the same shop on this product's page. Saved through the services."""
 
@@ -182,6 +182,7 @@ class ProductAdmin(TenantAdmin):
         "product_type",
         "status",
         "discontinued",
+        "tag_chips",
         "variant_count",
         "units_waiting",
         "shop",
@@ -196,7 +197,7 @@ class ProductAdmin(TenantAdmin):
         "handle",
         "product_type",
         "vendor",
-        "tags",
+        "tag_chips",
         "status",
         "image_url",
         "platform_updated_at",
@@ -212,7 +213,7 @@ class ProductAdmin(TenantAdmin):
                     "shop",
                     "title",
                     ("product_type", "vendor"),
-                    "tags",
+                    "tag_chips",
                     "status",
                     ("platform_id", "handle"),
                     "image_url",
@@ -229,6 +230,7 @@ class ProductAdmin(TenantAdmin):
     ]
     inlines = [VariantInline, AlternativeOverrideInline]
     actions = ["set_restock_date", "export_policies"]
+    read_actions = ("export_policies",)
 
     @admin.action(description=_("Set restock date…"), permissions=["change"])
     def set_restock_date(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
@@ -288,6 +290,15 @@ class ProductAdmin(TenantAdmin):
             else:
                 formset.changed_objects.append((saved, override_form.changed_data))
 
+    @admin.display(description=_("tags"))
+    def tag_chips(self, product: Product) -> SafeString | str:
+        """The platform's tags as a list of chips (escaped), not as raw JSON."""
+        tags = [str(tag) for tag in (product.tags or []) if str(tag).strip()]
+        if not tags:
+            return "—"
+        items = format_html_join("", '<li class="backorders-chip">{}</li>', ((tag,) for tag in tags))
+        return format_html('<ul class="backorders-chips">{}</ul>', items)
+
     @admin.display(description=_("computed alternatives"))
     def computed_alternatives(self, product: Product) -> SafeString | str:
         """The precomputed ranking, read-only: rank, product, score, higher tier."""
@@ -320,7 +331,7 @@ class ProductAdmin(TenantAdmin):
                 for row in rows
             ),
         )
-        return format_html("<table>{}{}</table>", header, body)
+        return format_html('<div class="backorders-scroll"><table>{}{}</table></div>', header, body)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return (
@@ -403,6 +414,7 @@ class VariantAdmin(VariantStateMixin, TenantAdmin):
     ]
 
     actions = ["set_restock_date", "export_policies"]
+    read_actions = ("export_policies",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Variant]:
         return super().get_queryset(request).select_related("product", "shop")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backorders.admin.base import ReadOnlyAdmin, SuperuserOnlyMixin
+from backorders.admin.base import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, ShopScopedMixin
 from backorders.conf import get_setting
 from backorders.models import (
     Notification,
@@ -34,18 +34,12 @@ from backorders.services.notifications.outbox import notification_render
 from backorders.services.notifications.tracking import suppression_add, suppression_remove
 
 
-class NotificationItemInline(admin.TabularInline):
+class NotificationItemInline(ReadOnlyInline):
     model = NotificationItem
+    shop_path = "notification__shop"
     fields = ["backorder", "event", "eta"]
     readonly_fields = ["backorder", "event", "eta"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
+    show_change_link = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationItem]:
         return super().get_queryset(request).select_related("backorder__order", "backorder__variant__product")
@@ -164,7 +158,8 @@ class NotificationAdmin(ReadOnlyAdmin):
             raise Http404
         if kind not in Notification.Kind.values or language not in dict(settings.LANGUAGES):
             raise Http404
-        rendered = notification_render(notification_sample(kind=kind, language=language))
+        shop = self.scope(request).filter(Shop.objects.order_by("pk"), "pk").first()
+        rendered = notification_render(notification_sample(kind=kind, language=language, shop=shop))
         if request.GET.get("part") == "html":
             response = HttpResponse(rendered.html)
             response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src *"
@@ -185,7 +180,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class SuppressionAdmin(ScopedAdmin):
     """Addresses not emailed. Delete a row to mail the address again (e.g. after the customer
     fixed their mailbox); then resend their failed emails from the outbox."""
 
@@ -200,24 +195,30 @@ class SuppressionAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a suppression is a fact (a bounce, a request): added or removed, not edited
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removed (to mail the address again) by owner or staff of its shop.
+        return ShopScopedMixin.has_change_permission(self, request, obj)
+
     def save_model(self, request: HttpRequest, obj: Suppression, form: Any, change: bool) -> None:
-        """Through ``suppression_add``, as the outbox and the tracking webhooks add them."""
+        """Through ``suppression_add``, as the outbox and the tracking webhooks add them (the
+        form offers only the user's shops; checked again here)."""
+        self.check_write(request, obj)
         saved = suppression_add(shop=obj.shop, email=obj.email, reason=obj.reason, detail=obj.detail)
         obj.pk, obj.email, obj.created_at = saved.pk, saved.email, saved.created_at
 
     def delete_model(self, request: HttpRequest, obj: Suppression) -> None:
+        self.check_write(request, obj)
         suppression_remove(suppression=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
-        for suppression in queryset:
+        for suppression in self.scope(request).filter(queryset, writable=True):
             suppression_remove(suppression=suppression)
 
 
-def notification_sample(*, kind: str, language: str) -> Notification:
-    """An unsaved email of ``kind`` with sample data, for the preview (nothing is written)."""
-    shop = Shop.objects.order_by("pk").first() or Shop(
-        pk=0, name="Sample Shop", domain="sample.myshopify.com"
-    )
+def notification_sample(*, kind: str, language: str, shop: Shop | None = None) -> Notification:
+    """An unsaved email of ``kind`` with sample data, for the preview (nothing is written), as
+    ``shop`` would send it (None: a sample shop). The admin passes one of the user's shops."""
+    shop = shop or Shop(pk=0, name="Sample Shop", domain="sample.myshopify.com")
     order = Order(pk=0, shop=shop, number="#1001", email="customer@example.com", customer_name="Ada Lovelace")
     today = timezone.localdate()
     eta = today + timedelta(days=12)

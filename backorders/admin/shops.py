@@ -4,12 +4,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from backorders.admin.base import SuperuserOnlyMixin
-from backorders.models import Shop
+from backorders.admin.base import ScopedAdmin
+from backorders.admin.tenancy import MembershipInline, memberships_save
+from backorders.models import Membership, Shop
 from backorders.models.shops import PAYMENT_TEXT_MAX_LENGTH, language_choices
 from backorders.services.shops import shop_upsert
 
@@ -72,8 +74,13 @@ for _code, _language in language_choices():
 
 
 @admin.register(Shop)
-class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class ShopAdmin(ScopedAdmin):
+    """Staff see their shops; owners change their shop's settings; only superusers add shops
+    (``backorders_add_shop`` or the platform's install) and decide who works on them."""
+
+    shop_path = "pk"
     form = ShopForm
+    inlines = [MembershipInline]
     list_display = [
         "domain",
         "name",
@@ -155,8 +162,27 @@ class ShopAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
         # Removing a shop and all its data is the platform's "shop redact" flow, not a button.
         return False
 
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.scope(request).everything
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A shop's own settings (secret, policy defaults, emails) are its owner's to change.
+        scope = self.scope(request)
+        return scope.everything or bool(scope.owned_shop_ids) if obj is None else scope.can_own(obj.pk)
+
+    def get_inline_instances(self, request: HttpRequest, obj: Shop | None = None) -> list[Any]:
+        return super().get_inline_instances(request, obj) if self.scope(request).everything else []
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is Membership:
+            memberships_save(request=request, shop=form.instance, formset=formset)
+            return
+        super().save_formset(request, form, formset, change)
+
     def save_model(self, request: HttpRequest, obj: Shop, form: forms.ModelForm, change: bool) -> None:
         """Save through ``shop_upsert``, the service every entry point uses."""
+        if change and not self.scope(request).can_own(obj.pk):
+            raise PermissionDenied(_("Only the shop's owner may change its settings."))
         own = {"domain", "name", "owner_email", "webhook_secret"}
         fields = {
             name: getattr(obj, name)

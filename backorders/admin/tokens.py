@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backorders.admin.base import SuperuserOnlyMixin
+from backorders.admin.base import ScopedAdmin
 from backorders.models import ApiToken
 from backorders.services.audit import Actor
 from backorders.services.shops import api_token_create, api_token_revoke
@@ -25,7 +25,10 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class ApiTokenAdmin(ScopedAdmin):
+    """Members of a shop see its tokens (name and key prefix only); its owners (and superusers)
+    create and revoke them: a key acts for the whole shop."""
+
     shop_path = "shop"
     form = ApiTokenForm
     list_display = ["name", "shop", "prefix", "status", "created_by", "created_at", "last_used_at"]
@@ -44,9 +47,28 @@ class ApiTokenAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
         return list(self.readonly_fields) if obj is not None else ["shop", "name"]
 
+    def _owns_any(self, request: HttpRequest) -> bool:
+        scope = self.scope(request)
+        return scope.everything or bool(scope.owned_shop_ids)
+
+    def _owned(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> QuerySet[ApiToken]:
+        scope = self.scope(request)
+        return queryset if scope.everything else queryset.filter(shop_id__in=scope.owned_shop_ids)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._owns_any(request)
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Nothing of a token is edited; its page only shows it (revoking is the list's action).
-        return False if obj is not None else super().has_change_permission(request, obj)
+        return False if obj is not None else self._owns_any(request)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "shop" and formfield is not None:
+            scope = self.scope(request)
+            if not scope.everything:
+                formfield.queryset = formfield.queryset.filter(pk__in=scope.owned_shop_ids)
+        return formfield
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -76,7 +98,7 @@ class ApiTokenAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = 0
-        for token in queryset.filter(revoked_at__isnull=True):
+        for token in self._owned(request, queryset).filter(revoked_at__isnull=True):
             api_token_revoke(token=token)
             revoked += 1
         self.message_user(

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backorders.admin.base import ReadOnlyAdmin
+from backorders.admin.base import ReadOnlyAdmin, ShopScopedMixin
 from backorders.models import CustomerDataRequest, PendingInventory, WebhookDelivery
 from backorders.selectors.webhooks import webhook_rejection_counts
 from backorders.services.webhooks import webhook_delivery_retry
@@ -81,7 +81,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A finished delivery may go (the platform's redeliveries are long over by then); one still
         # waiting or being processed may not.
-        allowed = bool(request.user.is_active and request.user.is_superuser)
+        allowed = ShopScopedMixin.has_change_permission(self, request, obj)  # owner or staff of its shop
         return allowed and (obj is None or obj.status not in WebhookDelivery.Status.pending())
 
     @admin.display(description=_("error"))
@@ -125,7 +125,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        counts = {reason: count for reason, count in webhook_rejection_counts().items() if count}
+        # Refused requests are counted for the whole site (no shop is known for most of them):
+        # only superusers, who see every shop, are shown the tally.
+        counts = (
+            {reason: count for reason, count in webhook_rejection_counts().items() if count}
+            if self.scope(request).everything
+            else {}
+        )
         return super().changelist_view(request, {**(extra_context or {}), "rejection_counts": counts})
 
 
@@ -199,7 +205,8 @@ class CustomerDataRequestAdmin(ReadOnlyAdmin):
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        data_request = get_object_or_404(CustomerDataRequest, pk=pk)
+        # Through the scoped queryset: another shop's request is not found (404).
+        data_request = get_object_or_404(self.get_queryset(request).defer(None), pk=pk)
         response = JsonResponse(data_request.export, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = (
             f'attachment; filename="customer-data-{data_request.platform_request_id or data_request.pk}.json"'

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from backorders.dashboard.charts import Row, hbar_chart, strips_chart
+from backorders.dashboard.site import site_header_for
 from backorders.models import Event, Notification, Shop
 from backorders.selectors.dashboard import (
     ACTIVITY_KINDS,
@@ -33,6 +34,7 @@ from backorders.selectors.dashboard import (
     top_backordered_variants,
     waiting_by_age,
 )
+from backorders.selectors.tenancy import request_scope
 from backorders.selectors.webhooks import REJECTION_REASONS
 
 SHOP_PARAM = "shop"
@@ -71,7 +73,8 @@ def _chosen_shop(request: HttpRequest, site: AdminSite, shops: list[Shop]) -> Sh
 def dashboard_context(request: HttpRequest, *, site: AdminSite) -> dict[str, Any] | HttpResponse:
     """What the dashboard template shows for the request's user and shop, or the response that
     refuses the request (a malformed shop: 400; a shop the user may not see: 404)."""
-    shops = list(dashboard_shops(user=request.user))
+    user_scope = request_scope(request)
+    shops = list(dashboard_shops(scope=user_scope))
     chosen = _chosen_shop(request, site, shops)
     if isinstance(chosen, HttpResponse):
         return chosen
@@ -85,9 +88,13 @@ def dashboard_context(request: HttpRequest, *, site: AdminSite) -> dict[str, Any
     by_shop = {"shop__id__exact": shop.pk}
     return {
         "title": _("Dashboard"),
+        "site_header": site_header_for(shop.name),
         "shop": shop,
         "shops": shops,
         "dashboard": True,
+        # Refused webhook requests are counted for the whole site (most name no known shop):
+        # shown to superusers only, who see every shop.
+        "show_rejections": user_scope.everything,
         "tiles": _tiles(tiles, shop=shop, now=now, by_shop=by_shop),
         "rejections": [
             {

@@ -4,6 +4,7 @@ from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
 from backorders.models.shops import ApiToken, BackorderMode, Shop
+from backorders.models.tenancy import Membership
 from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Event",
     "InventoryLevel",
     "Location",
+    "Membership",
     "Notification",
     "NotificationItem",
     "Order",

@@ -45,15 +45,21 @@ class Funnel:
 
 
 def alert_funnel(
-    *, variant_ids: Collection[int] | None = None, shop: Shop | None = None
+    *,
+    variant_ids: Collection[int] | None = None,
+    shop: Shop | None = None,
+    shop_ids: Collection[int] | None = None,
 ) -> dict[int, Funnel]:
-    """The funnel of each variant with alerts (of ``variant_ids``, of ``shop``, or all), by
-    variant id. One query (a grouped count with a correlated ``EXISTS`` for "bought")."""
+    """The funnel of each variant with alerts (of ``variant_ids``, of ``shop``, of the shops
+    ``shop_ids``, or all; the filters combine), by variant id. One query (a grouped count with a
+    correlated ``EXISTS`` for "bought")."""
     alerts = RestockAlert.objects.all()
     if variant_ids is not None:
         alerts = alerts.filter(variant_id__in=list(variant_ids))
     if shop is not None:
         alerts = alerts.filter(shop=shop)
+    if shop_ids is not None:
+        alerts = alerts.filter(shop_id__in=sorted(shop_ids))
     window = timedelta(days=get_setting("ALERT_PURCHASE_WINDOW_DAYS"))
     bought = (
         OrderLine.objects.filter(

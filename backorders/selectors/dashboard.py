@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backorders.models import Backorder, Cancellation, Event, Notification, Shop, WebhookDelivery
+from backorders.selectors.tenancy import Scope
 from backorders.selectors.webhooks import webhook_rejection_counts
 
 # (key, first day, last day or None for "and more"): the key is the list filter's value.
@@ -54,12 +55,10 @@ EMAIL_STATUSES = (
 EMAIL_DELIVERY_PROBLEMS = ("bounced", "complained")
 
 
-def dashboard_shops(*, user: Any) -> QuerySet[Shop]:
-    """The shops ``user`` may see on the dashboard: every shop for an active superuser, none for
-    anyone else. Per-shop staff memberships replace the second half (the one place to change)."""
-    if getattr(user, "is_active", False) and getattr(user, "is_superuser", False):
-        return Shop.objects.order_by("name", "pk")
-    return Shop.objects.none()
+def dashboard_shops(*, scope: Scope) -> QuerySet[Shop]:
+    """The shops the holder of ``scope`` (``selectors.tenancy.user_scope``) may see on the
+    dashboard, by name: every shop for an active superuser, their memberships' for anyone else."""
+    return scope.filter(Shop.objects.order_by("name", "pk"), "pk")
 
 
 def zones_today(zones: Iterable[str]) -> dict[str, date]:

@@ -1,5 +1,6 @@
 """Who changed what: the Actor of every service call and the append-only Event trail."""
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -126,3 +127,13 @@ def events_record_for(
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(Event._meta.db_table)} ({target}) {select_sql}", params)
         return cursor.rowcount
+
+
+audit_logger = logging.getLogger("backorders.audit")
+
+
+def audit_note(*, actor: Actor, action: str, subject: str) -> None:
+    """Record a change that concerns no backorder (who may work on a shop, for instance) in the
+    ``backorders.audit`` log: the Event trail is per backorder, and these changes keep their own
+    row (e.g. ``Membership.granted_by``) as the lasting record."""
+    audit_logger.info("%s by %s:%s: %s", action, actor.kind, actor.name, subject)

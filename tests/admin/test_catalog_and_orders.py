@@ -196,6 +196,9 @@ def shop_form(**overrides: str) -> dict[str, str]:
         "handling_days": "2",
         "restock_lead_days": "",
         "low_stock_threshold": "",
+        # The page's inline of memberships (who may work on the shop), empty.
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
     }
     return data | overrides
 
@@ -232,7 +235,8 @@ def test_shop_admin_refuses_invalid_values_with_a_message(db, admin_client):
 
 
 def test_staff_without_superuser_status_sees_no_shop_data(demo, client, django_user_model):
-    # Until per-shop scoping exists, even every model permission must not reveal other shops.
+    # Without a membership, even every model permission reveals no shop (the scope, not Django's
+    # permissions, opens the app's pages).
     staff = django_user_model.objects.create_user("staff", password="pw-for-tests-only", is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(content_type__app_label="backorders"))
     client.force_login(staff)
@@ -240,7 +244,7 @@ def test_staff_without_superuser_status_sees_no_shop_data(demo, client, django_u
     for model in MODELS:
         assert client.get(url(model, "changelist")).status_code == 403
     index = client.get(reverse("admin:index")).content.decode()
-    assert "Backorders" not in index
+    assert "app-backorders" not in index  # no app list entry (the header names the product)
     assert "Demo Store" not in index
 
 

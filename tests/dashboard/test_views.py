@@ -151,3 +151,32 @@ def test_the_dashboard_queries_do_not_grow_with_rows(
 ):
     with django_assert_max_num_queries(15):
         assert admin_client.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_member_of_another_shop_sees_only_their_shops_tiles(
+    client, django_user_model, attention_queue, shop, make_variant
+):
+    from backorders.services.audit import Actor
+    from backorders.services.tenancy import membership_grant
+
+    other = ShopFactory(domain="quiet.myshopify.com", name="Quiet Shop")
+    helper = django_user_model.objects.create_user("quiet-helper", password="a-long-pass-phrase-1")
+    membership_grant(user=helper, shop=other, role="staff", actor=Actor.system("test"))
+    client.force_login(helper)
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert response.context["shop"] == other
+    assert [s.pk for s in response.context["shops"]] == [other.pk]  # the switcher lists theirs only
+    assert 'id="dashboard-shop"' not in response.content.decode()
+    tiles = tiles_of(response)
+    assert all(
+        tiles[name]["value"] == 0 for name in ("overdue", "flagged", "cancellations", "webhooks-failed")
+    )
+    assert tiles["customers-waiting"]["value"] == 0  # the other shop has 4
+    html = response.content.decode()
+    assert shop.name not in html
+    assert 'id="tile-rejections"' not in html  # the site-wide tally is for superusers
+    assert "Backorders · Quiet Shop" in html
+    assert client.get(reverse("admin:index"), {"shop": shop.pk}).status_code == 404

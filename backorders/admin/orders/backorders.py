@@ -125,10 +125,11 @@ class BackorderAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Backorder]:
         # ModelAdmin.get_queryset orders by ``ordering`` before any annotation exists, and the
         # default order is by two annotations: annotate first, then order (per-shop scoping must
-        # filter here too).
+        # filter here too, through the scope).
         overdue = overdue_q(request_todays(request))
         return (
-            self.model._default_manager.get_queryset()
+            self.scope(request)
+            .filter(self.model._default_manager.get_queryset(), self.shop_path)
             .select_related("order", "line", "variant__product", "shop")
             .annotate(
                 attention_first=Case(
@@ -237,10 +238,12 @@ class BackorderAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         """The backorder's page offers the actions its state allows (cancel, ship, move the ETA)."""
         obj = self.get_object(request, unquote(object_id))
+        # A viewer (or anyone who may not change this shop's rows) is offered none of them.
+        writable = obj is not None and self.scope(request).can_write(obj.shop_id)
         extra = {
-            "can_cancel": obj is not None and obj.status in Backorder.Status.open(),
-            "can_ship": obj is not None and obj.status == Backorder.Status.ALLOCATED,
-            "can_move_eta": obj is not None and obj.status == Backorder.Status.WAITING,
+            "can_cancel": obj is not None and writable and obj.status in Backorder.Status.open(),
+            "can_ship": obj is not None and writable and obj.status == Backorder.Status.ALLOCATED,
+            "can_move_eta": obj is not None and writable and obj.status == Backorder.Status.WAITING,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
@@ -260,6 +263,7 @@ class BackorderAdmin(ReadOnlyAdmin):
         backorder = self.get_object(request, unquote(object_id))
         if backorder is None or not self.has_view_permission(request, backorder):
             raise Http404(_("No such backorder."))
+        self.check_write(request, backorder)  # a viewer may not move an ETA: 403
         status = 200
         if request.method == "POST":
             form = MoveEtaForm(request.POST)

@@ -3,15 +3,24 @@
 Creates the shop, or updates it if one with that domain exists; a shop that had uninstalled the
 app is active again (reconnected). Every value is validated before anything is written; a wrong
 one stops the command with a message naming the option to fix.
+
+``--grant USER:ROLE`` (repeatable) lets an existing user work on the shop in the admin as owner,
+staff or viewer; ``--revoke USER`` (repeatable) takes it away. Users and roles are checked before
+anything is written, and the whole command is one transaction.
 """
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from backorders.models import Membership
 from backorders.models.shops import language_choices
+from backorders.services.audit import Actor
 from backorders.services.shops import shop_connect
+from backorders.services.tenancy import MembershipRefused, membership_grant, membership_revoke
 
 # Model field -> how the user typed it, so that errors name the option to fix.
 OPTION_OF_FIELD = {
@@ -53,6 +62,23 @@ class Command(BaseCommand):
             "--timezone", help="The shop's time zone for ETAs, e.g. Europe/Berlin (default: UTC)."
         )
         parser.add_argument("--currency", help="ISO 4217 currency code, e.g. EUR (default: USD).")
+        parser.add_argument(
+            "--grant",
+            action="append",
+            default=[],
+            metavar="USER:ROLE",
+            help=(
+                "Let the user (by username) work on this shop in the admin: owner (also the shop's "
+                "settings), staff (day-to-day changes) or viewer (reads only). Repeatable."
+            ),
+        )
+        parser.add_argument(
+            "--revoke",
+            action="append",
+            default=[],
+            metavar="USER",
+            help="Take this shop away from the user (by username). Repeatable.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         fields = {
@@ -60,16 +86,22 @@ class Command(BaseCommand):
         }
         if "currency" in fields:
             fields["currency"] = fields["currency"].upper()
+        grants = [_grant_parsed(value) for value in options["grant"]]
+        revokes = [_user(value[:MAX_USERNAME]) for value in options["revoke"]]
         try:
-            shop, created, reactivated = shop_connect(
-                domain=options["domain"],
-                name=options["name"],
-                owner_email=options["email"],
-                webhook_secret=options["secret"],
-                **fields,
-            )
-        except ValidationError as exc:
-            raise CommandError(_describe(exc, options["domain"])) from exc
+            with transaction.atomic():
+                shop, created, reactivated = self._connect(options, fields)
+                actor = Actor.system("backorders_add_shop")
+                for user in revokes:
+                    if not membership_revoke(user=user, shop=shop, actor=actor):
+                        self.stdout.write(f"{user.get_username()} had no access to {shop.domain}.")
+                    else:
+                        self.stdout.write(f"Revoked {user.get_username()}'s access to {shop.domain}.")
+                for user, role in grants:
+                    membership_grant(user=user, shop=shop, role=role, actor=actor)
+                    self.stdout.write(f"Granted {user.get_username()} the role {role} on {shop.domain}.")
+        except MembershipRefused as exc:
+            raise CommandError(f"Nothing was saved: {exc}") from exc
         verb = "Created" if created else "Reactivated" if reactivated else "Updated"
         self.stdout.write(
             self.style.SUCCESS(f"{verb} shop {shop.domain} ({shop.name}, owner {shop.owner_email}).")
@@ -79,6 +111,45 @@ class Command(BaseCommand):
                 "It had uninstalled the app; its webhooks are accepted again, and uninstall or shop "
                 "redact notices from before now are ignored."
             )
+
+    def _connect(self, options: dict[str, Any], fields: dict[str, Any]) -> Any:
+        try:
+            return shop_connect(
+                domain=options["domain"],
+                name=options["name"],
+                owner_email=options["email"],
+                webhook_secret=options["secret"],
+                **fields,
+            )
+        except ValidationError as exc:
+            raise CommandError(_describe(exc, options["domain"])) from exc
+
+
+MAX_USERNAME = 150
+ROLES = ", ".join(Membership.Role.values)
+
+
+def _user(username: str) -> Any:
+    """The user named ``username``, or a CommandError saying there is none."""
+    try:
+        return get_user_model()._default_manager.get_by_natural_key(username)
+    except ObjectDoesNotExist:
+        raise CommandError(
+            f"There is no user {username!r}: create it first (manage.py createsuperuser, or the "
+            "admin's Users page), then run the command again. Nothing was saved."
+        ) from None
+
+
+def _grant_parsed(value: str) -> tuple[Any, str]:
+    """``USER:ROLE`` as (user, role); a CommandError for a malformed value, an unknown role or
+    user."""
+    username, colon, role = value[: MAX_USERNAME + 20].rpartition(":")
+    if not colon or not username:
+        raise CommandError(f"--grant {value[:60]!r}: write USER:ROLE, e.g. --grant ada:staff ({ROLES}).")
+    role = role.strip().lower()
+    if role not in Membership.Role.values:
+        raise CommandError(f"--grant {value[:60]!r}: {role[:20]!r} is not a role; use one of: {ROLES}.")
+    return _user(username), role
 
 
 def _describe(exc: ValidationError, domain: str) -> str:
