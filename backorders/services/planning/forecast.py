@@ -206,12 +206,14 @@ def _ses_pass(
     level = np.repeat(starts.first_value[:, None], alphas.size, axis=1).astype(yt.dtype)
     alphas = alphas.astype(yt.dtype)
     fitted = np.empty((days - keep_from, m, alphas.size), dtype=yt.dtype)
-    step = np.empty_like(level)
+    step, gain = np.empty_like(level), np.empty_like(level)
+    obs = ot.astype(yt.dtype)
     for t in range(days):
         if t >= keep_from:
             fitted[t - keep_from] = level
         np.subtract(yt[t][:, None], level, out=step)
-        step *= ot[t][:, None] * alphas
+        np.multiply(obs[t][:, None], alphas, out=gain)
+        step *= gain
         level += step
     return starts.mask(fitted, keep_from, before_demand_zero=False), level
 
@@ -229,21 +231,23 @@ def _croston_pass(
     since = np.zeros(m, dtype=yt.dtype)
     sizes = np.empty((days - keep_from, m, alphas.size), dtype=yt.dtype)
     intervals = np.empty_like(sizes)
-    step = np.empty_like(size)
+    step, gain = np.empty_like(size), np.empty_like(size)
+    obs = ot.astype(yt.dtype)
+    hits = ot & (yt > 0)
+    hit, miss = hits.astype(yt.dtype), (~hits).astype(yt.dtype)
     for t in range(days):
         if t >= keep_from:
             sizes[t - keep_from] = size
             intervals[t - keep_from] = interval
-        hit = ot[t] & (yt[t] > 0)
-        since += ot[t]
-        gain = hit[:, None] * alphas
+        since += obs[t]
+        np.multiply(hit[t][:, None], alphas, out=gain)
         np.subtract(yt[t][:, None], size, out=step)
         step *= gain
         size += step
         np.subtract(since[:, None], interval, out=step)
         step *= gain
         interval += step
-        since *= ~hit
+        since *= miss[t]
     return sizes, intervals, size, interval
 
 
@@ -255,12 +259,14 @@ def _probability_pass(
     prob = np.repeat(starts.first_indicator[:, None], alphas.size, axis=1).astype(yt.dtype)
     alphas = alphas.astype(yt.dtype)
     fitted = np.empty((days - keep_from, m, alphas.size), dtype=yt.dtype)
-    step = np.empty_like(prob)
+    step, gain = np.empty_like(prob), np.empty_like(prob)
+    obs, indicator = ot.astype(yt.dtype), (yt > 0).astype(yt.dtype)
     for t in range(days):
         if t >= keep_from:
             fitted[t - keep_from] = prob
-        np.subtract((yt[t] > 0)[:, None], prob, out=step)
-        step *= ot[t][:, None] * alphas
+        np.subtract(indicator[t][:, None], prob, out=step)
+        np.multiply(obs[t][:, None], alphas, out=gain)
+        step *= gain
         prob += step
     return fitted, prob
 
@@ -288,7 +294,8 @@ def _seasonal_pass(
     level = level.astype(yt.dtype)
     trend = np.zeros((m, k), dtype=yt.dtype)
     fitted = np.empty((days - keep_from, m, k), dtype=yt.dtype)
-    err = np.empty((m, k), dtype=yt.dtype)
+    err, tmp = np.empty((m, k), dtype=yt.dtype), np.empty((m, k), dtype=yt.dtype)
+    obs = ot.astype(yt.dtype)
     ab, ga = alpha * beta, gamma * (1 - alpha)
     for t in range(days):
         s = season[t % PERIOD]
@@ -297,10 +304,13 @@ def _seasonal_pass(
             np.add(level, s, out=fitted[t - keep_from])
         np.subtract(yt[t][:, None], level, out=err)
         err -= s
-        err *= ot[t][:, None]
-        level += alpha * err
-        trend += ab * err
-        s += ga * err
+        err *= obs[t][:, None]
+        np.multiply(err, alpha, out=tmp)
+        level += tmp
+        np.multiply(err, ab, out=tmp)
+        trend += tmp
+        np.multiply(err, ga, out=tmp)
+        s += tmp
     return fitted, (level, trend, season)
 
 
@@ -410,28 +420,32 @@ def _scores(
     """RMSSE, scaled bias, scaled pinball loss and RMSE of every candidate: each (m, k)."""
     train_y, train_obs = yt[:keep_from], ot[:keep_from]
     pairs = train_obs[1:] & train_obs[:-1]
-    step = np.where(pairs, np.diff(train_y, axis=0), 0.0)
+    step = np.diff(train_y, axis=0)
+    step *= pairs
     n_pairs = np.maximum(pairs.sum(axis=0), 1)
-    scale_sq = (step**2).sum(axis=0) / n_pairs
-    scale_abs = np.abs(step).sum(axis=0) / n_pairs
+    scale_sq = np.einsum("tm,tm->m", step, step, dtype=np.float64) / n_pairs
+    scale_abs = np.abs(step).sum(axis=0, dtype=np.float64) / n_pairs
     # A series that never changed before the test (e.g. all zero): scale by its level, else 1.
-    level = np.where(train_obs, train_y, 0).sum(axis=0) / np.maximum(train_obs.sum(axis=0), 1)
+    level = np.einsum("tm,tm->m", train_y, train_obs.astype(yt.dtype), dtype=np.float64)
+    level /= np.maximum(train_obs.sum(axis=0), 1)
     scale_sq = np.where(scale_sq > 0, scale_sq, np.where(level > 0, level**2, 1.0))
     scale_abs = np.where(scale_abs > 0, scale_abs, np.where(level > 0, level, 1.0))
 
-    test_y, test_obs = yt[keep_from:, :, None], ot[keep_from:, :, None]
-    f = np.nan_to_num(fitted, copy=False)
+    test_y, test_obs = yt[keep_from:, :, None], ot[keep_from:, :, None].astype(yt.dtype)
+    err = np.nan_to_num(fitted, copy=False)
+    err -= test_y
+    err *= test_obs  # f − y on observed test days, 0 elsewhere
     count = np.maximum(test_obs.sum(axis=0), 1)
-    err = f - test_y
-    err *= test_obs
-    mse = (err**2).sum(axis=0) / count
+    mse = np.einsum("tmk,tmk->mk", err, err, dtype=np.float64) / count
     rmse = np.sqrt(mse)
     rmsse = np.sqrt(mse / scale_sq[:, None])
-    bias = err.sum(axis=0) / count / scale_abs[:, None]
-    miss = test_y - (f + NormalDist().inv_cdf(tau) * rmse)
+    bias = err.sum(axis=0, dtype=np.float64) / count / scale_abs[:, None]
+    # y − q with q = f + z_τ · rmse; the pinball loss of q, on observed days only.
+    miss = np.negative(err)
+    miss -= (NormalDist().inv_cdf(tau) * rmse).astype(yt.dtype)
     loss = np.maximum(tau * miss, (tau - 1) * miss)
     loss *= test_obs
-    pinball = loss.sum(axis=0) / count / scale_abs[:, None]
+    pinball = loss.sum(axis=0, dtype=np.float64) / count / scale_abs[:, None]
     return rmsse, bias, pinball, rmse
 
 
