@@ -147,3 +147,13 @@ def test_another_shops_variants_are_not_read(berlin_shop, make_variant):
 def test_a_range_that_is_empty_or_too_long_is_refused(berlin_shop, end):
     with pytest.raises(DemandRangeError):
         demand_daily(shop=berlin_shop, start=START, end=end)
+
+
+def test_the_refusal_speaks_german_to_a_german_owner(berlin_shop):
+    from django.utils import translation
+
+    with (
+        translation.override("de"),
+        pytest.raises(DemandRangeError, match="höchstens 1098 Tage; angefragt wurden 1099"),
+    ):
+        demand_daily(shop=berlin_shop, start=START, end=START + timedelta(days=MAX_DAYS))
