@@ -12,8 +12,10 @@ What counts as demand
 Censored days (the variant could not be ordered, so a zero says nothing about demand)
     We do not store a history of stock levels, so the rule uses what the database does record:
 
-    * **Before the variant was known** (days before ``Variant.created_at``, shop-local): nothing
-      was recorded for it, so those days are not observations.
+    * **Before the variant was known**: the days before the earlier of ``Variant.created_at``
+      (shop-local) and its first recorded order. Nothing was recorded for it then, so those days
+      are not observations. (From its first order on, a day without one is a day of no demand:
+      a history imported after the variant's row was created keeps its zeros.)
     * **Stock-out spells proven by "notify me" sign-ups.** ``services.alerts.alert_signup``
       refuses a sign-up while the variant can be ordered (in stock, or backorderable within its
       limit), so a ``RestockAlert`` created on a day proves the variant could not be ordered
@@ -102,12 +104,10 @@ def demand_daily(
     if not n:
         return DemandHistory(variant_ids=ids, start=start, demand=demand, censored=censored)
 
-    # Before the variant was known: censored (a vectorised comparison, no loop).
     created = np.array([(timezone.localtime(c, tz).date() - start).days for _, c in rows], dtype=np.int64)
-    censored |= np.arange(days)[None, :] < created[:, None]
-
     lo = datetime.combine(start, time.min, tzinfo=tz)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    # The whole shop by its shop column (no list of 100,000 ids in the statement); a subset by id.
     in_scope = Q(variant_id__in=ids.tolist()) if variant_ids is not None else Q(variant__isnull=False)
 
     sums = (
@@ -123,6 +123,13 @@ def demand_daily(
     rows_of = np.searchsorted(ids, recorded[:, 0])
     demand[rows_of, recorded[:, 1]] = recorded[:, 2]
 
+    # Before the variant was known: censored (a vectorised comparison, no loop). Known from its
+    # first recorded order when that is earlier than its row (history imported after the fact):
+    # censoring the zeros between its orders would leave only the days that sold.
+    sold = demand > 0
+    first_sale = np.where(sold.any(axis=1), sold.argmax(axis=1), days)
+    censored |= np.arange(days)[None, :] < np.minimum(created, first_sale)[:, None]
+
     # Stock-out spells: one row per variant and sign-up day, ending where the last of that
     # day's alerts says the variant was orderable again ("now" while one still waits).
     now = timezone.now()
@@ -132,7 +139,7 @@ def demand_daily(
         output_field=DateTimeField(),
     )
     spells = (
-        RestockAlert.objects.filter(shop=shop, variant_id__in=ids.tolist(), created_at__lt=hi)
+        RestockAlert.objects.filter(in_scope, shop=shop, created_at__lt=hi)
         .filter(Q(status__in=RestockAlert.Status.active()) | Q(alerted_at__gte=lo) | Q(created_at__gte=lo))
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .order_by()

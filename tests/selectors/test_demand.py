@@ -115,9 +115,17 @@ def test_stock_out_spells_from_notify_me_sign_ups_are_censored_not_zero(
 
 
 def test_days_before_the_variant_was_known_are_censored(berlin_shop, make_variant):
-    known_since(make_variant(), date(2026, 3, 3))
-    history = demand_daily(shop=berlin_shop, start=START, end=date(2026, 3, 4))
-    assert history.censored[0].tolist() == [True, True, False, False]
+    new = known_since(make_variant(), date(2026, 3, 4))
+    # Recorded on the 5th, with orders from the 2nd imported: known from the 2nd, and the 3rd
+    # without an order is a day of zero demand, not a censored one.
+    imported = known_since(make_variant(inventory_policy="continue"), date(2026, 3, 5))
+    order(berlin_shop, datetime(2026, 3, 2, 12, tzinfo=BERLIN), (imported, 1))
+    order(berlin_shop, datetime(2026, 3, 4, 12, tzinfo=BERLIN), (imported, 2))
+    history = demand_daily(shop=berlin_shop, start=START, end=date(2026, 3, 5))
+    rows = {vid: i for i, vid in enumerate(history.variant_ids.tolist())}
+    assert history.censored[rows[new.pk]].tolist() == [True, True, True, False, False]
+    assert history.censored[rows[imported.pk]].tolist() == [True, False, False, False, False]
+    assert history.demand[rows[imported.pk]].tolist() == [0, 1, 0, 2, 0]
 
 
 def test_query_count_does_not_grow_with_variants_orders_or_alerts(
