@@ -1,6 +1,6 @@
 """Forecasts and reorder points for N variants × 730 days of synthetic demand (pure compute).
 
-    .venv/bin/python bench/forecast.py [--variants 10000] [--days 730] [--seed 7]
+    .venv/bin/python bench/forecast.py [--variants 10000] [--days 730] [--seed 7] [--workers 1]
 
 Generates, with a seeded generator, N series of every demand class (a quarter each: smooth with
 a weekly pattern, some trending; erratic; intermittent; lumpy), with stock-out spells marked
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="threads over blocks of series")
     args, _ = parser.parse_known_args()  # `make bench` passes every script the same BENCH_ARGS
     rng = np.random.default_rng(args.seed)
 
@@ -84,7 +85,9 @@ def main() -> None:
     def compute() -> tuple[dict[str, float], object, np.ndarray]:
         phases: dict[str, float] = {}
         t = time.perf_counter()
-        forecasts = forecast_series(demand, censored, horizon=35, window=56, service_level=0.95)
+        forecasts = forecast_series(
+            demand, censored, horizon=35, window=56, service_level=0.95, workers=args.workers
+        )
         phases["forecasts (classify, backtest, choose, forecast)"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -51,6 +51,8 @@ Choosing (rolling-origin backtest)
     forecast error ``sigma`` that safety stock uses.
 """
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -456,10 +458,12 @@ def forecast_series(
     horizon: int = 28,
     window: int = 56,
     service_level: float = 0.95,
+    workers: int = 1,
 ) -> Forecasts:
     """Classify every series, backtest its class's candidates on the last ``window`` days, keep
     the one with the lowest RMSSE and forecast ``horizon`` days with it (module docstring).
-    Series are processed in blocks of ``BLOCK`` (vectorised within a block). Raises
+    Series are processed in blocks of ``BLOCK`` (vectorised within a block), on ``workers``
+    threads (the answer does not depend on it). Raises
     ``ForecastInputError`` on arrays that do not fit, or a window that leaves fewer than
     ``WARM_UP_DAYS`` days to learn from."""
     y, observed = _check(demand, censored)
@@ -476,26 +480,37 @@ def forecast_series(
     out["sigma"] = np.zeros(n)
     method = np.full(n, ZERO, dtype=np.int8)
     ahead = np.zeros((n, horizon))
+
+    def run(rows: np.ndarray, build: Callable[[np.ndarray, np.ndarray, int, int], _Candidates]) -> None:
+        # float32 inside a block: half the memory traffic; the choice and forecast do not need more.
+        yt = np.ascontiguousarray(y[rows].T, dtype=np.float32)
+        ot = np.ascontiguousarray(observed[rows].T)
+        cands = build(yt, ot, keep_from, horizon)
+        fitted = np.concatenate(cands.fitted, axis=2)
+        rmsse, bias, pinball, rmse = _scores(yt, ot, fitted, keep_from, service_level)
+        best = np.argmin(rmsse, axis=1)
+        pick = np.arange(rows.size)
+        params = np.array(cands.params)
+        # Blocks write disjoint rows, so blocks may run on several threads.
+        method[rows] = np.array(cands.method, dtype=np.int8)[best]
+        out["alpha"][rows], out["beta"][rows], out["gamma"][rows] = params[best].T
+        out["rmsse"][rows] = rmsse[pick, best]
+        out["scaled_bias"][rows] = bias[pick, best]
+        out["pinball"][rows] = pinball[pick, best]
+        out["sigma"][rows] = rmse[pick, best]
+        ahead[rows] = np.concatenate(cands.ahead, axis=1)[pick, best]
+
+    blocks = []
     for group, build in (((SMOOTH, ERRATIC), _smooth), ((INTERMITTENT, LUMPY), _intermittent)):
         members = np.flatnonzero(np.isin(classes.klass, group))
-        for lo in range(0, members.size, BLOCK):
-            rows = members[lo : lo + BLOCK]
-            # float32 inside a block: half the memory traffic; the choice and forecast do not need more.
-            yt = np.ascontiguousarray(y[rows].T, dtype=np.float32)
-            ot = np.ascontiguousarray(observed[rows].T)
-            cands = build(yt, ot, keep_from, horizon)
-            fitted = np.concatenate(cands.fitted, axis=2)
-            rmsse, bias, pinball, rmse = _scores(yt, ot, fitted, keep_from, service_level)
-            best = np.argmin(rmsse, axis=1)
-            pick = np.arange(rows.size)
-            params = np.array(cands.params)
-            method[rows] = np.array(cands.method, dtype=np.int8)[best]
-            out["alpha"][rows], out["beta"][rows], out["gamma"][rows] = params[best].T
-            out["rmsse"][rows] = rmsse[pick, best]
-            out["scaled_bias"][rows] = bias[pick, best]
-            out["pinball"][rows] = pinball[pick, best]
-            out["sigma"][rows] = rmse[pick, best]
-            ahead[rows] = np.concatenate(cands.ahead, axis=1)[pick, best]
+        blocks += [(members[lo : lo + BLOCK], build) for lo in range(0, members.size, BLOCK)]
+    if workers <= 1:
+        for rows, build in blocks:
+            run(rows, build)
+    else:
+        # numpy releases the GIL inside its loops: blocks on threads use several cores.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda block: run(*block), blocks))
     return Forecasts(
         klass=classes.klass,
         adi=classes.adi,

@@ -121,7 +121,7 @@ def test_no_demand_forecasts_zero():
     assert f.method[0] == ZERO and f.forecast[0].tolist() == [0.0] * 28 and f.sigma[0] == 0
 
 
-def test_blocks_of_series_give_the_same_answers_as_one(monkeypatch):
+def test_blocks_and_threads_give_the_same_answers_as_one(monkeypatch):
     rng = np.random.default_rng(2)
     y = np.vstack(
         [rng.poisson(r, DAYS) * (rng.random(DAYS) < p) for r, p in [(8, 1), (3, 0.3), (20, 0.05)] * 3]
@@ -129,8 +129,11 @@ def test_blocks_of_series_give_the_same_answers_as_one(monkeypatch):
     whole = forecast_series(y)
     monkeypatch.setattr(fc, "BLOCK", 2)
     parts = forecast_series(y)
-    assert parts.method.tolist() == whole.method.tolist()
+    threads = forecast_series(y, workers=3)
+    assert parts.method.tolist() == whole.method.tolist() == threads.method.tolist()
     np.testing.assert_allclose(parts.forecast, whole.forecast, rtol=1e-6)
+    np.testing.assert_array_equal(threads.forecast, parts.forecast)
+    np.testing.assert_array_equal(threads.rmsse, parts.rmsse)
 
 
 @pytest.mark.parametrize(
