@@ -4,6 +4,14 @@ from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
 from backorders.models.shops import BackorderMode, Shop
+from backorders.models.suppliers import (
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    Receipt,
+    Supplier,
+    SupplierItem,
+)
 from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
 __all__ = [
@@ -22,10 +30,16 @@ __all__ = [
     "OrderLine",
     "PendingInventory",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderEvent",
+    "PurchaseOrderLine",
+    "Receipt",
     "RestockAlert",
     "RestockAlertWave",
     "ProductAlternative",
     "Shop",
+    "Supplier",
+    "SupplierItem",
     "Suppression",
     "Variant",
     "WebhookDelivery",
