@@ -130,7 +130,7 @@ class PurchaseOrder(models.Model):
         @classmethod
         def editable(cls) -> list[str]:
             """Statuses whose lines may still change."""
-            return [cls.DRAFT, cls.SENT, cls.CONFIRMED]
+            return [cls.DRAFT, cls.SENT, cls.CONFIRMED, cls.PARTIALLY_RECEIVED]
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="purchase_orders")
     supplier = models.ForeignKey(

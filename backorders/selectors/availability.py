@@ -160,8 +160,9 @@ class EtaPlanner:
     at that order's expected arrival (never before today: a late delivery is "any day now") plus
     handling days. A unit no purchase order covers ships by the owner's restock date if there is
     one, else after the best supplier's padded lead time from today (``Variant.supply_lead_days``,
-    an estimate), else after the shop's restock lead time (an estimate), else at an unknown date.
-    Dates are in the shop's time zone.
+    an estimate), else after the shop's restock lead time (an estimate), else at an unknown date
+    (never before the last covering delivery: the queue keeps its order). Dates are in the shop's
+    time zone.
     """
 
     def __init__(self, variant: Variant, policy: Policy | None = None) -> None:
@@ -190,6 +191,10 @@ class EtaPlanner:
             )
         else:
             self.uncovered = Eta.unknown()
+        if self.covered and self.uncovered.date is not None and self.uncovered.date < self.covered[-1].date:
+            # Nobody behind the queue is promised a date before the customers ahead of them:
+            # units no delivery covers come after the last one that is coming.
+            self.uncovered = Eta(self.covered[-1].date, self.uncovered.source)
 
     def eta(self, *, units_ahead: int, quantity: int = 1) -> Eta:
         """The ETA of ``quantity`` units behind ``units_ahead`` waiting ones: the date of the

@@ -328,7 +328,7 @@ def purchase_order_set_lines(
     *, purchase_order: PurchaseOrder, lines: Mapping[int, int], actor: Actor
 ) -> PurchaseOrder:
     """Set the quantities of ``lines`` ({variant id: quantity}; 0 removes a line, other items
-    keep theirs) on a draft, sent or confirmed purchase order. A quantity below what was already
+    keep theirs) on a purchase order not yet fully received or cancelled. A quantity below what was already
     received is refused. The ETAs counting on it follow."""
     lines = {int(pk): qty for pk, qty in lines.items()}
     purchase_order, variants = _lock(purchase_order, lines)
