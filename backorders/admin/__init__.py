@@ -16,5 +16,6 @@ from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
     notifications,
     orders,
     shops,
+    suppliers,
     webhooks,
 )

@@ -191,10 +191,11 @@ class EtaPlanner:
             )
         else:
             self.uncovered = Eta.unknown()
-        if self.covered and self.uncovered.date is not None and self.uncovered.date < self.covered[-1].date:
+        last = self.covered[-1].date if self.covered else None
+        if last is not None and self.uncovered.date is not None and self.uncovered.date < last:
             # Nobody behind the queue is promised a date before the customers ahead of them:
             # units no delivery covers come after the last one that is coming.
-            self.uncovered = Eta(self.covered[-1].date, self.uncovered.source)
+            self.uncovered = Eta(last, self.uncovered.source)
 
     def eta(self, *, units_ahead: int, quantity: int = 1) -> Eta:
         """The ETA of ``quantity`` units behind ``units_ahead`` waiting ones: the date of the

@@ -253,6 +253,22 @@ def _quantities_validate(shop: Shop, lines: Mapping[int, int]) -> dict[int, Vari
     return variants
 
 
+def purchase_order_validate(*, supplier: Supplier, number: str, expected_on: date | None) -> str:
+    """Refuse what ``purchase_order_create`` would refuse about the order itself (the admin's
+    form calls this to show the message on its field); returns the number, whitespace folded."""
+    number = " ".join((number or "").split())
+    if not number or len(number) > PO_NUMBER_MAX:
+        raise PurchaseOrderRefused(
+            {"number": _("Enter a number of 1 to %(n)d characters.") % {"n": PO_NUMBER_MAX}}
+        )
+    _expected_validate(supplier.shop, expected_on)
+    if PurchaseOrder.objects.filter(shop_id=supplier.shop_id, number=number).exists():
+        raise PurchaseOrderRefused(
+            {"number": _("Purchase order %(number)s already exists in this shop.") % {"number": number}}
+        )
+    return number
+
+
 @retrying_atomic
 def purchase_order_create(
     *,
@@ -268,18 +284,10 @@ def purchase_order_create(
     in the shop, an expected date in the past or years ahead, a quantity out of bounds, an item
     of another shop."""
     shop = supplier.shop
-    number = " ".join((number or "").split())
-    if not number or len(number) > PO_NUMBER_MAX:
-        raise PurchaseOrderRefused(
-            {"number": _("Enter a number of 1 to %(n)d characters.") % {"n": PO_NUMBER_MAX}}
-        )
-    expected_on = _expected_validate(shop, expected_on)
+    number = purchase_order_validate(supplier=supplier, number=number, expected_on=expected_on)
+    assert expected_on is not None  # validated
     lines = {int(pk): qty for pk, qty in (lines or {}).items() if qty}
     _quantities_validate(shop, lines)
-    if PurchaseOrder.objects.filter(shop=shop, number=number).exists():
-        raise PurchaseOrderRefused(
-            {"number": _("Purchase order %(number)s already exists in this shop.") % {"number": number}}
-        )
     try:
         with transaction.atomic():
             purchase_order = PurchaseOrder.objects.create(
@@ -360,6 +368,16 @@ def purchase_order_set_lines(
             PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_ordered=quantity)
     _event(purchase_order, PurchaseOrderEvent.Kind.LINES_CHANGED, actor)
     _supply_changed(variants)
+    return purchase_order
+
+
+@transaction.atomic
+def purchase_order_set_note(*, purchase_order: PurchaseOrder, note: str, actor: Actor) -> PurchaseOrder:
+    """Replace the order's note (at most ``PO_NOTE_MAX`` characters), with an event."""
+    purchase_order = PurchaseOrder.objects.select_for_update().get(pk=purchase_order.pk)
+    purchase_order.note = (note or "")[:PO_NOTE_MAX]
+    purchase_order.save(update_fields=["note", "updated_at"])
+    _event(purchase_order, PurchaseOrderEvent.Kind.UPDATED, actor, note=_("Note changed."))
     return purchase_order
 
 

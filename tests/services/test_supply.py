@@ -21,8 +21,8 @@ from backorders.models import (
 )
 from backorders.models.orders import EtaSource
 from backorders.selectors.availability import eta_estimate
-from backorders.selectors.supply import supplier_reliability
 from backorders.selectors.storefront import variant_availability
+from backorders.selectors.supply import supplier_reliability
 from backorders.services.audit import Actor
 from backorders.services.eta import etas_refresh
 from backorders.services.lifecycle import backorder_cancel
@@ -60,7 +60,9 @@ def mug(make_variant):
 @pytest.fixture
 def supplier(shop, mug):
     """Lead time 30 days, spread 2: padded at 80 % to ceil(30 + 0.8416 × 2) = 32 days."""
-    supplier = supplier_create(shop=shop, name="Mugs Ltd", lead_time_days=30, lead_time_spread_days=2, actor=OWNER)
+    supplier = supplier_create(
+        shop=shop, name="Mugs Ltd", lead_time_days=30, lead_time_spread_days=2, actor=OWNER
+    )
     supplier_item_set(supplier=supplier, variant=mug, actor=OWNER)
     return supplier
 
@@ -137,7 +139,9 @@ def test_a_manual_restock_date_covers_what_no_purchase_order_does(queue, mug):
 def test_po_2_slipping_ten_days_emails_exactly_customers_6_to_15_once(queue, mug, commit):
     orders, (_, po2, _) = queue
     with commit():
-        purchase_order_set_expected(purchase_order=po2, expected_on=PO_DATES[1] + timedelta(days=10), actor=OWNER)
+        purchase_order_set_expected(
+            purchase_order=po2, expected_on=PO_DATES[1] + timedelta(days=10), actor=OWNER
+        )
     delayed = [order for order in orders if emails_to(order)]
     assert delayed == orders[5:15]
     for order in delayed:
@@ -195,7 +199,9 @@ def test_a_partial_receipt_of_po_1_allocates_3_fifo_and_leaves_the_rest_on_po_1(
         receipt = purchase_order_receive(purchase_order=po1, lines={line.pk: 3}, location=None, actor=OWNER)
     queue_now = backorders_in_queue(mug)
     assert [bo.status for bo in queue_now[:5]] == ["allocated"] * 3 + ["waiting"] * 2
-    assert [(bo.eta, bo.eta_purchase_order_id) for bo in queue_now[3:5]] == [(PO_DATES[0] + HANDLING, po1.pk)] * 2
+    assert [(bo.eta, bo.eta_purchase_order_id) for bo in queue_now[3:5]] == [
+        (PO_DATES[0] + HANDLING, po1.pk)
+    ] * 2
     assert queue_now[5].eta_purchase_order_id == po2.pk
     for order in orders[:3]:
         assert [m.subject for m in emails_to(order)] == [f"Acme: your order {order.number} is ready to ship"]
@@ -257,7 +263,9 @@ def test_a_draft_or_cancelled_purchase_order_cannot_be_received(shop, mug, suppl
         purchase_order_receive(
             purchase_order=draft, lines={draft.lines.get().pk: 1}, location=None, actor=OWNER
         )
-    cancelled = purchase_order_cancel(purchase_order=make_po(supplier, mug, 5, PO_DATES[0], "PO-C"), actor=OWNER)
+    cancelled = purchase_order_cancel(
+        purchase_order=make_po(supplier, mug, 5, PO_DATES[0], "PO-C"), actor=OWNER
+    )
     with pytest.raises(PurchaseOrderRefused, match="PO-C is cancelled: it cannot be received"):
         purchase_order_receive(
             purchase_order=cancelled, lines={cancelled.lines.get().pk: 1}, location=None, actor=OWNER
@@ -266,9 +274,14 @@ def test_a_draft_or_cancelled_purchase_order_cannot_be_received(shop, mug, suppl
 
 
 def test_a_line_of_another_purchase_order_is_refused(shop, mug, supplier):
-    one, other = make_po(supplier, mug, 5, PO_DATES[0], "PO-A"), make_po(supplier, mug, 5, PO_DATES[0], "PO-B")
+    one, other = (
+        make_po(supplier, mug, 5, PO_DATES[0], "PO-A"),
+        make_po(supplier, mug, 5, PO_DATES[0], "PO-B"),
+    )
     with pytest.raises(PurchaseOrderRefused, match="is not on purchase order PO-A"):
-        purchase_order_receive(purchase_order=one, lines={other.lines.get().pk: 1}, location=None, actor=OWNER)
+        purchase_order_receive(
+            purchase_order=one, lines={other.lines.get().pk: 1}, location=None, actor=OWNER
+        )
 
 
 def test_a_draft_counts_on_nothing_and_a_cancelled_order_stops_counting(shop, mug, supplier, place, commit):
@@ -309,19 +322,26 @@ def test_lines_cannot_go_below_what_was_received(shop, mug, supplier):
 
 def test_lateness_of_0_4_and_8_days_pads_the_lead_time_by_the_measured_spread(shop, mug, place):
     """Mean 4, sample spread 4: padding 4 + 0.8416 × 4 = 7.37; lead 10 → ceil(17.37) = 18 days."""
-    supplier = supplier_create(shop=shop, name="Slow Co", lead_time_days=10, lead_time_spread_days=1, actor=OWNER)
+    supplier = supplier_create(
+        shop=shop, name="Slow Co", lead_time_days=10, lead_time_spread_days=1, actor=OWNER
+    )
     supplier_item_set(supplier=supplier, variant=mug, actor=OWNER)
     for n, late in enumerate([0, 4, 8]):
         po = make_po(supplier, mug, 1, TODAY, f"PO-{n}")
         with time_machine.travel(datetime(2026, 12, 2 + late, 12, 0, tzinfo=UTC), tick=False):
-            purchase_order_receive(purchase_order=po, lines={po.lines.get().pk: 1}, location=None, actor=OWNER)
+            purchase_order_receive(
+                purchase_order=po, lines={po.lines.get().pk: 1}, location=None, actor=OWNER
+            )
     record = supplier_reliability(supplier=supplier)
     assert (record.receipts, record.mean_days_late, record.spread_days) == (3, 4.0, 4.0)
     assert record.on_time_rate == pytest.approx(1 / 3)
     assert fresh(mug).supply_lead_days == 18
     Variant.objects.filter(pk=mug.pk).update(available=0)
     backorder = place({fresh(mug): 1}, accepted=True).backorders.get()
-    assert (backorder.eta, backorder.eta_source) == (TODAY + timedelta(days=18) + HANDLING, EtaSource.SUPPLIER)
+    assert (backorder.eta, backorder.eta_source) == (
+        TODAY + timedelta(days=18) + HANDLING,
+        EtaSource.SUPPLIER,
+    )
 
 
 def test_a_higher_confidence_pads_more(shop, mug, settings):
@@ -344,7 +364,12 @@ def test_the_best_supplier_is_the_first_priority(shop, mug):
 def _bulk_queue(shop, variant, lines):
     start = datetime(2026, 11, 1, tzinfo=UTC)
     orders = Order.objects.bulk_create(
-        Order(shop=shop, platform_id=10_000 + i, placed_at=start + timedelta(seconds=i), email=f"c{i}@example.com")
+        Order(
+            shop=shop,
+            platform_id=10_000 + i,
+            placed_at=start + timedelta(seconds=i),
+            email=f"c{i}@example.com",
+        )
         for i in range(lines)
     )
     order_lines = OrderLine.objects.bulk_create(
