@@ -109,6 +109,8 @@ DEFAULTS: dict[str, Any] = {
     # counted on Django's default cache (shared by every process when that cache is Redis).
     # None = no limit.
     "STOREFRONT_RATE": "600/minute",
+    # Requests one API token may make to the management API, as DRF writes a rate; None = no limit.
+    "MANAGEMENT_API_RATE": "1200/minute",
     # Seconds a browser may keep a CORS preflight answer (Access-Control-Max-Age).
     "STOREFRONT_CORS_MAX_AGE": 600,
     # Seconds the App Proxy's answers may be kept by the shopper's browser only (private): they

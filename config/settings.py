@@ -208,11 +208,16 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Backorders storefront API",
+    "TITLE": "Backorders API",
     "DESCRIPTION": (
-        "What a product page asks before a customer buys: each variant's state, badge and ETA, "
-        "in-stock alternatives, a cart quote with checkout's rules, and the restock-alert sign-up. "
-        "Anonymous; ids are the platform's; limited per client address (429 with Retry-After)."
+        "The storefront API (/api/v1/storefront/): what a product page asks before a customer "
+        "buys: each variant's state, badge and ETA, in-stock alternatives, a cart quote with "
+        "checkout's rules, and the restock-alert sign-up. Anonymous; ids are the platform's; "
+        "limited per client address (429 with Retry-After).\n\n"
+        "The management API (/api/v1/manage/): what a shop's own systems change (variant "
+        "policies, restock dates). Send a shop's API key, created in the admin under API tokens, "
+        "as `Authorization: Bearer bko_…`; every id is looked up within that shop (another "
+        "shop's ids are 404); a refused field is a 400 naming it, and nothing is changed."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

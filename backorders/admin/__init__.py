@@ -17,5 +17,6 @@ from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
     orders,
     shops,
     suppliers,
+    tokens,
     webhooks,
 )

@@ -3,7 +3,7 @@ from backorders.models.alternatives import AlternativeOverride, ProductAlternati
 from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
-from backorders.models.shops import BackorderMode, Shop
+from backorders.models.shops import ApiToken, BackorderMode, Shop
 from backorders.models.suppliers import (
     PurchaseOrder,
     PurchaseOrderEvent,
@@ -16,6 +16,7 @@ from backorders.models.webhooks import CustomerDataRequest, PendingInventory, We
 
 __all__ = [
     "AlertSignupCounter",
+    "ApiToken",
     "AlternativeOverride",
     "Backorder",
     "BackorderMode",

@@ -180,6 +180,7 @@ class Event(models.Model):
     class ActorKind(models.TextChoices):
         PLATFORM = "platform", _("Platform webhook")
         STORE = "store", _("Store (Python call)")
+        API = "api", _("Management API")
         ADMIN = "admin", _("Admin user")
         CUSTOMER = "customer", _("Customer")
         SYSTEM = "system", _("System")

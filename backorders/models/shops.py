@@ -350,3 +350,35 @@ class Shop(models.Model):
     @property
     def zoneinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+
+class ApiToken(models.Model):
+    """A key to the management API, scoped to one shop (``services.shops.api_token_create``).
+
+    Only a SHA-256 digest of the key is stored: the key is shown once, when it is created. The
+    keys are 256 random bits, so a fast digest is enough (no password stretching needed) and the
+    lookup by digest reveals nothing usable through its timing.
+    """
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("shop")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “ERP sync”."))
+    prefix = models.CharField(_("key starts with"), max_length=16, editable=False)
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.CharField(_("created by"), max_length=255, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["shop", "-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
+
 from backorders.models import Product, Shop, Variant
 
 
@@ -34,3 +36,16 @@ def variant_pks_by_platform_id(*, shop: Shop, platform_ids: Iterable[int]) -> di
         )
         if platform_id is not None
     }
+
+
+def variants_of_shop(
+    *, shop: Shop, sku: str = "", product_platform_id: int | None = None
+) -> QuerySet[Variant]:
+    """The shop's variants known to the platform (with their product and shop loaded), in a
+    stable order (by our id), optionally only those with ``sku`` or of one product."""
+    variants = Variant.objects.filter(shop=shop, platform_id__isnull=False).select_related("product", "shop")
+    if sku:
+        variants = variants.filter(sku=sku)
+    if product_platform_id is not None:
+        variants = variants.filter(product__platform_id=product_platform_id)
+    return variants.order_by("pk")

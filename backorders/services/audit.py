@@ -31,6 +31,10 @@ class Actor:
         return cls(Event.ActorKind.ADMIN, username)
 
     @classmethod
+    def api(cls, token_name: str = "") -> "Actor":
+        return cls(Event.ActorKind.API, token_name)
+
+    @classmethod
     def customer(cls, email: str = "") -> "Actor":
         return cls(Event.ActorKind.CUSTOMER, email)
 

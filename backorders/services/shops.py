@@ -2,14 +2,17 @@
 settings, and the platform's uninstall. Every entry point (``backorders_add_shop``, the admin, the
 platform's ``app/uninstalled``, a host store's install flow) calls these."""
 
+import hashlib
+import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
 
-from backorders.models import Shop
+from backorders.models import ApiToken, Event, Shop
+from backorders.services.audit import Actor
 
 
 class StaleShopEvent(Exception):
@@ -165,3 +168,67 @@ def shop_deactivate(*, shop: Shop, uninstalled_at: datetime | None = None) -> Sh
         shop.is_active, shop.uninstalled_at = False, latest
         shop.save(update_fields=["is_active", "uninstalled_at", "updated_at"])
     return shop
+
+
+# An API key: a recognisable prefix (secret scanners and people can tell what leaked) and 256
+# random bits.
+API_KEY_PREFIX = "bko_"
+
+
+def api_key_digest(key: str) -> str:
+    """The stored form of an API key (its SHA-256, hex)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenCreated(NamedTuple):
+    """A new token and its key: the only time the key exists outside the caller's hands."""
+
+    token: ApiToken
+    key: str
+
+
+@transaction.atomic
+def api_token_create(*, shop: Shop, name: str, actor: Actor) -> ApiTokenCreated:
+    """Create a management-API token of ``shop`` named ``name`` (what uses it); returns the token
+    and its key, which is stored only as a digest and cannot be shown again. ``ValidationError``
+    for an empty or over-long name (nothing written)."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        shop=shop,
+        name=name.strip(),
+        prefix=key[: len(API_KEY_PREFIX) + 6],
+        key_digest=api_key_digest(key),
+        created_by=f"{Event.ActorKind(actor.kind).label}: {actor.name}"[:255] if actor.name else actor.kind,
+    )
+    token.full_clean(exclude=["shop"])
+    token.save()
+    return ApiTokenCreated(token, key)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke ``token``: every later request with its key is refused (401). Revoking a revoked
+    token changes nothing."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    """The active token of an active shop whose key is ``key`` (None if there is none). Records
+    the use at most once a minute per token, so that a busy client does not write on every
+    request."""
+    if not key.startswith(API_KEY_PREFIX) or len(key) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("shop")
+        .filter(key_digest=api_key_digest(key), revoked_at__isnull=True, shop__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -21,16 +21,20 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from backorders.models import BackorderMode
+from backorders.services.audit import Actor
+from backorders.services.shops import api_token_create
 
 pytestmark = [pytest.mark.django_db]
 
 SHOP = "acme.myshopify.com"
+# The seeded shop's management API key, as a header (set by the ``seeded`` fixture).
+AUTHORIZATION: dict[str, str] = {}
 REFS = ("red-mug", "123", "blue-mug")
 VARIANT_IDS = (456, 457, 458)
 
 
 @pytest.fixture
-def seeded(shop, make_variant):
+def seeded(shop, make_variant, monkeypatch):
     shop.backorder_mode = BackorderMode.ALLOW
     shop.save()
     make_variant(
@@ -38,6 +42,8 @@ def seeded(shop, make_variant):
     )
     make_variant(stock=20, product__handle="blue-mug", platform_id=457)
     make_variant(stock=0, product__handle="gone", platform_id=458, backorder_mode=BackorderMode.DENY)
+    key = api_token_create(shop=shop, name="fuzz", actor=Actor.system("test")).key
+    monkeypatch.setitem(AUTHORIZATION, "header", f"Bearer {key}")
     return shop
 
 
@@ -79,11 +85,23 @@ def _aim(case) -> None:
         if "ref" in path:
             path["ref"] = REFS[seed % len(REFS)]
         case.path_parameters = path
+    if case.path_parameters and "variant_id" in case.path_parameters:
+        case.path_parameters = {**case.path_parameters, "variant_id": VARIANT_IDS[seed % len(VARIANT_IDS)]}
+    if case.path.startswith("/api/v1/manage/") and "Authorization" in (case.headers or {}):
+        # The generated bearer key is random: use the shop's real one (a case without the header
+        # stays without it, and must be refused).
+        case.headers = {**case.headers, "Authorization": AUTHORIZATION["header"]}
     if isinstance(case.body, dict) and isinstance(case.body.get("lines"), list):
         body = copy.deepcopy(case.body)
         for n, line in enumerate(body["lines"]):
             if isinstance(line, dict) and isinstance(line.get("variant_id"), int):
                 line["variant_id"] = VARIANT_IDS[(seed + n) % len(VARIANT_IDS)]
+        case.body = body
+    if isinstance(case.body, dict) and isinstance(case.body.get("items"), list):
+        body = copy.deepcopy(case.body)
+        for n, item in enumerate(body["items"]):
+            if isinstance(item, dict) and isinstance(item.get("variant"), int):
+                item["variant"] = VARIANT_IDS[(seed + n) % len(VARIANT_IDS)]
         case.body = body
 
 

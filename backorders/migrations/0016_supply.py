@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backorders', '0014_backorder_eta_pinned'),
+        ('backorders', '0015_api_tokens'),
     ]
 
     operations = [
