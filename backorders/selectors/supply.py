@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from statistics import NormalDist, fmean, stdev
 
-from django.db.models import F, Q, Window
+from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from backorders.conf import get_setting
@@ -173,3 +173,23 @@ def purchase_order_remaining(*, purchase_order: PurchaseOrder) -> dict[int, int]
         for line in purchase_order.lines.all().order_by("pk")
         if line.quantity_remaining
     }
+
+
+def suppliers_of_shop(*, shop_id: int) -> QuerySet[Supplier]:
+    """The shop's suppliers, by name."""
+    return Supplier.objects.filter(shop_id=shop_id).order_by("name", "pk")
+
+
+def purchase_orders_of_shop(
+    *, shop_id: int, status: str = "", supplier_id: int | None = None
+) -> QuerySet[PurchaseOrder]:
+    """The shop's purchase orders, newest first, with their lines and the lines' variants loaded
+    (three queries for a page, whatever its size), optionally of one status or supplier."""
+    orders = PurchaseOrder.objects.filter(shop_id=shop_id).prefetch_related(
+        Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("variant").order_by("pk"))
+    )
+    if status:
+        orders = orders.filter(status=status)
+    if supplier_id is not None:
+        orders = orders.filter(supplier_id=supplier_id)
+    return orders.order_by("-pk")

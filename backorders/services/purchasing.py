@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -135,7 +135,15 @@ def _validated(obj: Supplier | SupplierItem, fields: Collection[str]) -> None:
             exclude=[f.name for f in obj._meta.fields if f.name not in fields], validate_unique=True
         )
     except ValidationError as error:
-        raise PurchaseOrderRefused(error.message_dict) from error
+        errors = error.message_dict
+        if isinstance(obj, Supplier) and NON_FIELD_ERRORS in errors and "name" in fields:
+            # The (shop, name) constraint: said on the field the owner can change.
+            errors.pop(NON_FIELD_ERRORS)
+            errors["name"] = [
+                _("A supplier named “%(name)s” already exists in this shop: choose another name.")
+                % {"name": obj.name}
+            ]
+        raise PurchaseOrderRefused(errors) from error
 
 
 def _supplier_variants_changed(supplier_ids: Collection[int]) -> None:
