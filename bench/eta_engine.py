@@ -23,7 +23,7 @@ from _setup import setup, teardown
 
 setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -107,7 +107,8 @@ def shift(shop: Shop, variant_ids: list[int], days: int) -> None:
     for n, po in enumerate(PurchaseOrder.objects.filter(shop=shop).order_by("pk")):
         PurchaseOrder.objects.filter(pk=po.pk).update(expected_on=FIRST + timedelta(days=3 * (n % 50) + days))
     for start in range(0, len(variant_ids), 500):
-        variants_supply_refresh(variants=variants_lock(variant_ids[start : start + 500]))
+        with transaction.atomic():
+            variants_supply_refresh(variants=variants_lock(variant_ids[start : start + 500]))
 
 
 def run(shop: Shop, variant_ids: list[int], rounds: int) -> tuple[float, int, int]:
