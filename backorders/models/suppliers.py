@@ -134,7 +134,7 @@ class PurchaseOrder(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="purchase_orders")
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("supplier")
+        Supplier, on_delete=models.CASCADE, related_name="purchase_orders", verbose_name=_("supplier")
     )
     number = models.CharField(_("number"), max_length=64)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)

@@ -397,3 +397,20 @@ def test_recomputing_a_queue_costs_the_same_statements_for_10_and_1000_lines(
     assert Notification.objects.filter(kind="eta_changed").count() == lines
     last = Backorder.objects.filter(variant=mug).order_by("-queued_at").first()
     assert last.eta_source == EtaSource.SUPPLIER
+
+
+def test_a_shop_redact_erases_its_suppliers_and_purchase_orders(queue, shop, supplier):
+    from backorders.models import Shop, Supplier
+    from backorders.services.privacy.shop import shop_redact
+
+    _, (po1, _, _) = queue
+    purchase_order_receive(purchase_order=po1, lines={po1.lines.get().pk: 2}, location=None, actor=OWNER)
+    Shop.objects.filter(pk=shop.pk).update(
+        is_active=False,
+        uninstalled_at=datetime(2026, 12, 1, tzinfo=UTC),
+        connected_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    assert shop_redact(shop=shop) > 0
+    assert (
+        not Supplier.objects.exists() and not PurchaseOrder.objects.exists() and not Receipt.objects.exists()
+    )
