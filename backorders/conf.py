@@ -21,6 +21,16 @@ DEFAULTS: dict[str, Any] = {
     "TRANSACTION_RETRIES": 5,
     # Domain suffix a shop's platform domain must end with; "" accepts any valid host name.
     "SHOP_DOMAIN_SUFFIX": "",
+    # --- Supply: suppliers, purchase orders, ETAs (services.purchasing, selectors.supply) ---
+    # How sure a lead-time estimate should be (0.5 to 0.99): the supplier's lead time is padded
+    # by its measured lateness (mean + z × spread of the days late of its recent receipts) at
+    # this confidence, so that about this share of estimates hold.
+    "ETA_CONFIDENCE": 0.8,
+    # How many of a supplier's latest receipts measure its lateness and on-time rate.
+    "SUPPLIER_RELIABILITY_RECEIPTS": 10,
+    # Most variants one ETA recomputation task handles (one transaction, constant statements);
+    # a larger change is split into several tasks.
+    "ETA_REFRESH_BATCH": 500,
     # --- Customer emails (services.notifications) ---
     # Absolute base URL of links in emails (self-service page, unsubscribe); "" = settings.SITE_URL.
     "SITE_URL": "",

@@ -164,3 +164,17 @@ def alternatives_nightly_task() -> int:
     from backorders.services.alternatives import alternatives_nightly_enqueue
 
     return alternatives_nightly_enqueue()
+
+
+# --- Supply and ETAs (services.eta, services.purchasing) ---
+
+
+# A lost race (deadlock) is retried inside the service; running it twice writes nothing the
+# second time (only changed ETAs are written, and the emails are de-duplicated by their rows).
+@shared_task(acks_late=True)
+def etas_refresh_task(variant_ids: list[int]) -> int:
+    """Recompute the ETAs of the waiting customers of ``variant_ids``; returns how many moved."""
+    from backorders.services.audit import Actor
+    from backorders.services.eta import etas_refresh
+
+    return etas_refresh(variant_ids=variant_ids, actor=Actor.system("ETA recomputation"))

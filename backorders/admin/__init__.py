@@ -16,6 +16,7 @@ from backorders.admin import (  # noqa: F401  (registers the ModelAdmins)
     notifications,
     orders,
     shops,
+    suppliers,
     tenancy,
     tokens,
     webhooks,

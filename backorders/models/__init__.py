@@ -4,6 +4,14 @@ from backorders.models.catalog import InventoryLevel, Location, Product, Variant
 from backorders.models.notifications import Notification, NotificationItem, Suppression
 from backorders.models.orders import Backorder, Cancellation, Event, Order, OrderLine
 from backorders.models.shops import ApiToken, BackorderMode, Shop
+from backorders.models.suppliers import (
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    Receipt,
+    Supplier,
+    SupplierItem,
+)
 from backorders.models.tenancy import Membership
 from backorders.models.webhooks import CustomerDataRequest, PendingInventory, WebhookDelivery
 
@@ -25,10 +33,16 @@ __all__ = [
     "OrderLine",
     "PendingInventory",
     "Product",
+    "PurchaseOrder",
+    "PurchaseOrderEvent",
+    "PurchaseOrderLine",
+    "Receipt",
     "RestockAlert",
     "RestockAlertWave",
     "ProductAlternative",
     "Shop",
+    "Supplier",
+    "SupplierItem",
     "Suppression",
     "Variant",
     "WebhookDelivery",

@@ -128,6 +128,15 @@ class Variant(PolicyFields):
     units_waiting = models.PositiveIntegerField(_("units waiting"), default=0)
     units_allocated = models.PositiveIntegerField(_("units allocated"), default=0)
 
+    # Denormalised supply (services.purchasing.variants_supply_refresh, under the variant lock):
+    # the open purchase order lines in arrival order, [{"po": id, "number": str, "date": ISO
+    # date, "units": remaining}], and the best supplier's lead time padded by its measured
+    # lateness (days; None: no supplier). ETAs read them without a query.
+    supply_schedule = models.JSONField(_("incoming supply"), default=list, blank=True, editable=False)
+    supply_lead_days = models.PositiveSmallIntegerField(
+        _("supplier lead time (padded, days)"), null=True, blank=True, editable=False
+    )
+
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

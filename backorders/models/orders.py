@@ -76,7 +76,9 @@ class OrderLine(models.Model):
 class EtaSource(models.TextChoices):
     """Where an ETA came from; every ETA carries one."""
 
+    PURCHASE_ORDER = "purchase", _("Incoming purchase order")
     MANUAL = "manual", _("Owner's restock date")
+    SUPPLIER = "supplier", _("Estimate from the supplier's lead time")
     LEAD_TIME = "lead_time", _("Estimated from the restock lead time")
     UNKNOWN = "unknown", _("Unknown")
 
@@ -113,6 +115,15 @@ class Backorder(models.Model):
     eta = models.DateField(_("current ETA"), null=True, blank=True)
     eta_source = models.CharField(
         _("ETA source"), max_length=12, choices=EtaSource.choices, default=EtaSource.UNKNOWN
+    )
+    # The purchase order whose arrival the ETA counts on (source "purchase"), else empty.
+    eta_purchase_order = models.ForeignKey(
+        "backorders.PurchaseOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ETA's purchase order"),
     )
     # The owner set this customer's ETA by hand (services.eta.backorder_move_eta): recomputing
     # the queue's ETAs leaves it alone until the owner hands it back to the estimate.

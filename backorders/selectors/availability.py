@@ -8,6 +8,7 @@ default: a variant the platform sells beyond stock (``continue``) is backorderab
 owner overrode it, one it does not (``deny``) is not.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -135,6 +136,9 @@ def availability_state(variant: Variant, policy: Policy | None = None) -> Availa
 class Eta:
     date: date | None
     source: str  # an EtaSource value
+    # The purchase order whose arrival it counts on (source "purchase"), else None / "".
+    purchase_order_id: int | None = None
+    purchase_order_number: str = ""
 
     @classmethod
     def unknown(cls) -> "Eta":
@@ -146,23 +150,66 @@ def shop_today(variant: Variant) -> date:
     return timezone.localdate(timezone=variant.shop.zoneinfo)
 
 
-def eta_estimate(*, variant: Variant, units_ahead: int = 0, policy: Policy | None = None) -> Eta:
-    """The ETA of a unit with ``units_ahead`` waiting units before it in ``variant``'s queue.
+class EtaPlanner:
+    """The ETA of any unit of one variant's queue, without a query: the engine behind every
+    ETA (the checkout's, each waiting customer's, the product page's).
 
-    Manual restock date + handling days if the owner set one (never in the past: a passed date
-    means "any day now", so today + handling days); else today + restock lead time + handling
-    days when a lead time is configured; else unknown. Purchase orders will slot in here as a
-    further source (the n-th waiting unit covered by the n-th incoming unit) without changing
-    its callers, which is why it takes the queue position.
+    Waiting units are matched against incoming supply in arrival order: the variant's open
+    purchase order lines (``Variant.supply_schedule``, kept by ``services.purchasing``) by
+    expected arrival, their remaining units added up. A unit covered by a purchase order ships
+    at that order's expected arrival (never before today: a late delivery is "any day now") plus
+    handling days. A unit no purchase order covers ships by the owner's restock date if there is
+    one, else after the best supplier's padded lead time from today (``Variant.supply_lead_days``,
+    an estimate), else after the shop's restock lead time (an estimate), else at an unknown date
+    (never before the last covering delivery: the queue keeps its order). Dates are in the shop's
+    time zone.
     """
-    policy = policy or policy_resolve(variant)
-    today = shop_today(variant)
-    handling = timedelta(days=policy.handling_days)
-    if policy.restock_date is not None:
-        return Eta(max(policy.restock_date, today) + handling, EtaSource.MANUAL)
-    if policy.restock_lead_days is not None:
-        return Eta(today + timedelta(days=policy.restock_lead_days) + handling, EtaSource.LEAD_TIME)
-    return Eta.unknown()
+
+    def __init__(self, variant: Variant, policy: Policy | None = None) -> None:
+        policy = policy or policy_resolve(variant)
+        today = shop_today(variant)
+        handling = timedelta(days=policy.handling_days)
+        self.bounds: list[int] = []
+        self.covered: list[Eta] = []
+        total = 0
+        for entry in variant.supply_schedule or []:
+            total += int(entry["units"])
+            self.bounds.append(total)
+            arrival = max(date.fromisoformat(str(entry["date"])), today)
+            self.covered.append(
+                Eta(arrival + handling, EtaSource.PURCHASE_ORDER, int(entry["po"]), str(entry["number"]))
+            )
+        if policy.restock_date is not None:
+            self.uncovered = Eta(max(policy.restock_date, today) + handling, EtaSource.MANUAL)
+        elif variant.supply_lead_days is not None:
+            self.uncovered = Eta(
+                today + timedelta(days=variant.supply_lead_days) + handling, EtaSource.SUPPLIER
+            )
+        elif policy.restock_lead_days is not None:
+            self.uncovered = Eta(
+                today + timedelta(days=policy.restock_lead_days) + handling, EtaSource.LEAD_TIME
+            )
+        else:
+            self.uncovered = Eta.unknown()
+        last = self.covered[-1].date if self.covered else None
+        if last is not None and self.uncovered.date is not None and self.uncovered.date < last:
+            # Nobody behind the queue is promised a date before the customers ahead of them:
+            # units no delivery covers come after the last one that is coming.
+            self.uncovered = Eta(last, self.uncovered.source)
+
+    def eta(self, *, units_ahead: int, quantity: int = 1) -> Eta:
+        """The ETA of ``quantity`` units behind ``units_ahead`` waiting ones: the date of the
+        supply that covers the last of them."""
+        index = bisect_left(self.bounds, units_ahead + max(quantity, 1))
+        return self.covered[index] if index < len(self.covered) else self.uncovered
+
+
+def eta_estimate(
+    *, variant: Variant, units_ahead: int = 0, policy: Policy | None = None, quantity: int = 1
+) -> Eta:
+    """The ETA of ``quantity`` units (the next one by default) with ``units_ahead`` waiting units
+    before them in ``variant``'s queue (``EtaPlanner``); no query."""
+    return EtaPlanner(variant, policy).eta(units_ahead=units_ahead, quantity=quantity)
 
 
 # --- The checkout quote -------------------------------------------------------------------------
@@ -225,7 +272,7 @@ def availability_quote(*, variant: Variant, quantity: int) -> Quote:
     short = quantity - from_stock
     reason = refusal_reason(policy, variant, short)
     eta = (
-        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+        eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy, quantity=short)
         if short
         else Eta.unknown()
     )

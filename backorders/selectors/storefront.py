@@ -155,6 +155,10 @@ def eta_text(eta: Eta, today: date) -> str:
     when = date_format(eta.date, pgettext("eta date", "l, j F Y"))
     if eta.source == EtaSource.MANUAL:
         return _t("Ships by %(date)s (the shop's expected restock date).") % {"date": when}
+    if eta.source == EtaSource.PURCHASE_ORDER:
+        return _t("Ships by %(date)s (a delivery is on its way).") % {"date": when}
+    if eta.source == EtaSource.SUPPLIER:
+        return _t("Estimated to ship by %(date)s (from the supplier's usual delivery time).") % {"date": when}
     return _t("Estimated to ship by %(date)s (from the usual restock time).") % {"date": when}
 
 

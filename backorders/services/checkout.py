@@ -270,7 +270,7 @@ def _line_backorder(
 ) -> tuple[Backorder, bool]:
     """Back-order ``short`` more units of ``line``: grow its open backorder, or open one (a line
     whose earlier backorder was closed gets it back, at the back of the queue)."""
-    eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy)
+    eta = eta_estimate(variant=variant, units_ahead=variant.units_waiting, policy=policy, quantity=short)
     Variant.objects.filter(pk=variant.pk).update(units_waiting=F("units_waiting") + short)
     variant.units_waiting += short
     # A line created by this call has no backorder yet: do not ask the database.
@@ -280,6 +280,7 @@ def _line_backorder(
         "promised_eta_source": eta.source,
         "eta": eta.date,
         "eta_source": eta.source,
+        "eta_purchase_order_id": eta.purchase_order_id,
         "flagged": bool(reason),
         "flag_reason": reason[:255],
     }

@@ -1,20 +1,24 @@
 """Moving ETAs: the current ETA of every waiting customer, recomputed when what it depends on
-changes (the estimate itself is ``selectors.availability.eta_estimate``), and the owner's own
+changes (the engine itself is ``selectors.availability.EtaPlanner``: purchase orders in arrival
+order against the queue), and the owner's own
 date for one customer (``backorder_move_eta``), which recomputing leaves alone."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backorders.conf import get_setting
 from backorders.models import Backorder, Event, Variant
 from backorders.models.orders import EtaSource
-from backorders.selectors.availability import Eta, Policy, eta_estimate, policy_resolve
+from backorders.selectors.availability import Eta, EtaPlanner, Policy, policy_resolve
 from backorders.services import notifications
 from backorders.services.audit import Actor, event_build, events_record
 from backorders.services.lifecycle import BackorderStateError
@@ -43,11 +47,13 @@ def eta_refresh_plan(*, variant: Variant, queue: Iterable[Backorder], policy: Po
     A backorder whose ETA the owner set by hand (``eta_pinned``) keeps it, and its units still
     count as ahead of the customers behind it.
     """
+    planner = EtaPlanner(variant, policy)  # the same engine as ``etas_refresh_locked``
     moves: list[EtaMove] = []
     units_ahead = 0
     for backorder in queue:
-        estimate = eta_estimate(variant=variant, units_ahead=units_ahead, policy=policy)
-        units_ahead += backorder.quantity_unallocated
+        need = backorder.quantity_unallocated
+        estimate = planner.eta(units_ahead=units_ahead, quantity=need)
+        units_ahead += need
         if backorder.eta_pinned:
             continue
         if (estimate.date, estimate.source) != (backorder.eta, backorder.eta_source):
@@ -70,48 +76,187 @@ def eta_queue(variant_ids: Iterable[int]) -> QuerySet[Backorder]:
             "quantity_allocated",
             "eta",
             "eta_source",
+            "eta_purchase_order_id",
             "eta_pinned",
         )
     )
 
 
 def eta_refresh(*, variant: Variant, actor: Actor) -> list[Backorder]:
-    """Recompute the current ETA of every open backorder of ``variant`` that still waits for units.
+    """Recompute the current ETA of every backorder of ``variant`` that still waits for units
+    (``etas_refresh_locked`` for one variant). The caller holds the variant lock."""
+    return etas_refresh_locked(variants=[variant], actor=actor)
 
-    The caller holds the variant lock. Backorders whose ETA or source changed get an
-    ``eta_changed`` event and one notification each; the rest are untouched. A backorder whose
-    ETA the owner set by hand (``eta_pinned``) keeps it, and its units still count as ahead of
-    the customers behind it (the rules are ``eta_refresh_plan``'s). Statements: one select, one
-    update per distinct new ETA, one insert of events.
+
+_QUEUE_FIELDS = (
+    "pk",
+    "shop_id",
+    "order_id",
+    "variant_id",
+    "quantity",
+    "quantity_allocated",
+    "eta",
+    "eta_source",
+    "eta_purchase_order_id",
+    "eta_pinned",
+)
+
+
+def etas_refresh_locked(*, variants: Sequence[Variant], actor: Actor) -> list[Backorder]:
+    """Recompute the current ETA of every waiting backorder of ``variants`` (locked by the
+    caller, with ``product`` and ``shop`` loaded), each from its place in its variant's queue
+    (``selectors.availability.EtaPlanner``: the purchase order covering its last unit, else the
+    restock date, the supplier's padded lead time, the shop's lead time, or unknown).
+
+    Only changed ETAs are written. Backorders whose date or source changed get an
+    ``eta_changed`` event and go through the ETA notification path (one "delayed" or "earlier"
+    email per order when the move passes the shop's threshold); one that only moved to another
+    purchase order on the same date is updated silently. A backorder whose ETA the owner set by
+    hand (``eta_pinned``) keeps it, and its units still count as ahead of the customers behind
+    it. Statements, whatever the number of variants and backorders: one select of the queues,
+    one update of the changed rows (on PostgreSQL; one per distinct new ETA elsewhere), one
+    insert of events and the notification planning's few.
     """
-    moves = eta_refresh_plan(variant=variant, queue=eta_queue([variant.pk]), policy=policy_resolve(variant))
-    changed: dict[tuple[date | None, str], list[Backorder]] = defaultdict(list)
-    old: dict[int, date | None] = {}
-    for move in moves:
-        backorder = move.backorder
-        old[backorder.pk] = move.old
-        backorder.eta, backorder.eta_source = move.new.date, move.new.source
-        changed[(move.new.date, move.new.source)].append(backorder)
-    now = timezone.now()
-    for (eta, source), backorders in changed.items():
-        Backorder.objects.filter(pk__in=[bo.pk for bo in backorders]).update(
-            eta=eta, eta_source=source, updated_at=now
-        )
-    touched = [move.backorder for move in moves]
-    events_record(
-        event_build(
-            backorder=bo,
-            kind=Event.Kind.ETA_CHANGED,
-            actor=actor,
-            eta_from=old[bo.pk],
-            eta_to=bo.eta,
-            eta_source=bo.eta_source,
-        )
-        for bo in touched
+    if not variants:
+        return []
+    planners = {variant.pk: EtaPlanner(variant, policy_resolve(variant)) for variant in variants}
+    # Plain tuples, not model instances: a queue of 10,000 lines is read in a few milliseconds.
+    queue = (
+        Backorder.objects.filter(variant_id__in=planners, status=Backorder.Status.WAITING)
+        .order_by("variant_id", "queued_at", "pk")
+        .values_list(*_QUEUE_FIELDS)
     )
+    units_ahead: dict[int, int] = defaultdict(int)
+    written: list[Backorder] = []
+    touched: list[Backorder] = []
+    old: dict[int, date | None] = {}
+    for pk, shop_id, order_id, variant_id, quantity, allocated, eta, source, po_id, pinned in queue:
+        need = quantity - allocated
+        estimate = planners[variant_id].eta(units_ahead=units_ahead[variant_id], quantity=need)
+        units_ahead[variant_id] += need
+        if pinned:
+            continue
+        new = (estimate.date, estimate.source, estimate.purchase_order_id)
+        if new == (eta, source, po_id):
+            continue
+        backorder = Backorder(
+            pk=pk,
+            shop_id=shop_id,
+            order_id=order_id,
+            variant_id=variant_id,
+            quantity=quantity,
+            quantity_allocated=allocated,
+            eta=estimate.date,
+            eta_source=estimate.source,
+            eta_purchase_order_id=estimate.purchase_order_id,
+        )
+        if (estimate.date, estimate.source) != (eta, source):
+            old[pk] = eta
+            touched.append(backorder)
+        written.append(backorder)
+    _etas_write(written)
+    _eta_events_record(touched, old, actor)
     if touched:
         notifications.backorders_notify_eta(backorders=touched, old_etas=old, actor=actor)
     return touched
+
+
+def _eta_events_record(backorders: list[Backorder], old: dict[int, date | None], actor: Actor) -> None:
+    """One ``eta_changed`` event per backorder: one ``INSERT … SELECT FROM unnest(…)`` on
+    PostgreSQL (building 10,000 model instances would cost more than the change itself), the
+    audit's bulk insert elsewhere."""
+    if not backorders:
+        return
+    alias = router.db_for_write(Event)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        events_record(
+            event_build(
+                backorder=bo,
+                kind=Event.Kind.ETA_CHANGED,
+                actor=actor,
+                eta_from=old[bo.pk],
+                eta_to=bo.eta,
+                eta_source=bo.eta_source,
+            )
+            for bo in backorders
+        )
+        return
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (shop_id, backorder_id, kind, actor_kind, actor_name, quantity, "
+            "eta_from, eta_to, eta_source, note, created_at) "
+            "SELECT v.shop_id, v.id, %s, %s, %s, NULL, v.eta_from, v.eta_to, v.source, '', %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[], %s::varchar[]) "
+            "AS v(id, shop_id, eta_from, eta_to, source)",
+            [
+                Event.Kind.ETA_CHANGED,
+                actor.kind,
+                actor.name[:255],
+                timezone.now(),
+                [bo.pk for bo in backorders],
+                [bo.shop_id for bo in backorders],
+                [old[bo.pk] for bo in backorders],
+                [bo.eta for bo in backorders],
+                [bo.eta_source for bo in backorders],
+            ],
+        )
+
+
+def _etas_write(backorders: list[Backorder]) -> None:
+    """Write the new ETAs of ``backorders``: one ``UPDATE … FROM unnest(…)`` on PostgreSQL,
+    one update per distinct (date, source, purchase order) elsewhere."""
+    if not backorders:
+        return
+    now = timezone.now()
+    alias = router.db_for_write(Backorder)
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Backorder._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS b SET eta = v.eta, eta_source = v.source, "
+                "eta_purchase_order_id = v.po, updated_at = %s "
+                "FROM unnest(%s::bigint[], %s::date[], %s::varchar[], %s::bigint[]) "
+                "AS v(id, eta, source, po) WHERE b.id = v.id",
+                [
+                    now,
+                    [bo.pk for bo in backorders],
+                    [bo.eta for bo in backorders],
+                    [bo.eta_source for bo in backorders],
+                    [bo.eta_purchase_order_id for bo in backorders],
+                ],
+            )
+        return
+    groups: dict[tuple[date | None, str, int | None], list[int]] = defaultdict(list)
+    for bo in backorders:
+        groups[(bo.eta, bo.eta_source, bo.eta_purchase_order_id)].append(bo.pk)
+    for (eta, source, po), pks in groups.items():
+        Backorder.objects.using(alias).filter(pk__in=pks).update(
+            eta=eta, eta_source=source, eta_purchase_order_id=po, updated_at=now
+        )
+
+
+@retrying_atomic
+def etas_refresh(*, variant_ids: Collection[int], actor: Actor) -> int:
+    """Lock ``variant_ids`` and recompute their waiting customers' ETAs
+    (``etas_refresh_locked``); returns how many ETAs moved. What the task after a purchase
+    order, a receipt, a cancellation or an allocation runs. Variants gone since are skipped."""
+    variants = variants_lock(variant_ids)
+    return len(etas_refresh_locked(variants=list(variants.values()), actor=actor))
+
+
+def etas_refresh_enqueue(*, variant_ids: Collection[int]) -> None:
+    """After commit, recompute the ETAs of the waiting customers of ``variant_ids`` (the supply
+    or the queue of those variants changed), in tasks of ``ETA_REFRESH_BATCH`` variants.
+    ``robust``: a broker outage never fails the change that asked for it."""
+    from backorders.tasks import etas_refresh_task
+
+    ids = sorted(set(variant_ids))
+    size = get_setting("ETA_REFRESH_BATCH")
+    for start in range(0, len(ids), size):
+        transaction.on_commit(partial(etas_refresh_task.delay, ids[start : start + size]), robust=True)
 
 
 class EtaRefused(ValidationError):

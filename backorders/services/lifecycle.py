@@ -94,6 +94,14 @@ def backorder_cancel_locked(
         ]
     )
     notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
+    _queue_changed(variant)
+
+
+def _queue_changed(variant: Variant) -> None:
+    """Units left the variant's queue: the customers behind move up (their ETAs after commit)."""
+    from backorders.services.eta import etas_refresh_enqueue  # eta imports this module
+
+    etas_refresh_enqueue(variant_ids=[variant.pk])
 
 
 def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, actor: Actor) -> None:
@@ -109,6 +117,7 @@ def backorder_reduce_locked(*, backorder: Backorder, variant: Variant, by: int, 
     backorder.save(update_fields=["quantity", "quantity_allocated", "status", "updated_at"])
     events_record([event_build(backorder=backorder, kind=Event.Kind.REDUCED, actor=actor, quantity=by)])
     notifications.backorders_notify_status(backorders=[backorder], old_status=old_status, actor=actor)
+    _queue_changed(variant)
 
 
 def line_cancellations_settle(*, line: OrderLine, quantity: int | None, actor: Actor) -> int:

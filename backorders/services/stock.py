@@ -194,6 +194,7 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> int:
     )
     variant.units_waiting -= total
     variant.units_allocated += total
+    _queue_changed(variant)
     if complete:
         notifications.backorders_notify_status(
             # Only what planning the emails needs; a signal listener loads the rest on access.
@@ -204,6 +205,34 @@ def stock_allocate(*, variant: Variant, actor: Actor) -> int:
             actor=actor,
         )
     return total
+
+
+def _queue_changed(variant: Variant) -> None:
+    """The queue of ``variant`` changed (units allocated or taken back): after commit, the ETAs
+    of the customers still waiting follow their new places."""
+    from backorders.services.eta import etas_refresh_enqueue  # eta imports lifecycle, which imports this
+
+    etas_refresh_enqueue(variant_ids=[variant.pk])
+
+
+def stock_receive(*, variant: Variant, location: Location, quantity: int, actor: Actor) -> InventoryLevel:
+    """``quantity`` units arrived at ``location`` (a purchase order received): the level there
+    rises by them, the variant's available with it, and the waiting customers are allocated in
+    arrival order ("ready to ship" emails), as any stock rise. The caller holds the variant lock."""
+    if quantity <= 0:
+        raise ValueError("A receipt adds at least one unit.")
+    if location.shop_id != variant.shop_id:
+        raise ValueError("The location belongs to another shop.")
+    was_orderable = variant_orderable(variant)
+    level = _level_for_update(variant, location)
+    InventoryLevel.objects.filter(pk=level.pk).update(
+        available=F("available") + quantity, updated_at=timezone.now()
+    )
+    level.refresh_from_db(fields=["available"])
+    _variant_refresh_available(variant)
+    stock_allocate(variant=variant, actor=actor)
+    alert_waves_schedule(variant=variant, was_orderable=was_orderable)
+    return level
 
 
 def stock_release(*, variant: Variant, waiting: int, allocated: int) -> None:
@@ -248,6 +277,7 @@ def _deallocate(*, variant: Variant, units: int, actor: Actor) -> None:
     )
     variant.units_waiting += total
     variant.units_allocated -= total
+    _queue_changed(variant)
     events_record(events)
     notifications.backorders_notify_status(
         backorders=reopened, old_status=Backorder.Status.ALLOCATED, actor=actor

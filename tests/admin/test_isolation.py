@@ -36,9 +36,24 @@ from backorders.services.audit import Actor
 from backorders.services.checkout import LineInput, order_record
 from backorders.services.lifecycle import backorder_cancel
 from backorders.services.notifications.tracking import suppression_add
+from backorders.services.purchasing import (
+    purchase_order_create,
+    purchase_order_receive,
+    purchase_order_send,
+    supplier_create,
+    supplier_item_set,
+)
 from backorders.services.shops import api_token_create
 from backorders.services.tenancy import membership_grant
-from tests.factories import InventoryLevelFactory, ProductFactory, ShopFactory, VariantFactory, at, next_id
+from tests.factories import (
+    InventoryLevelFactory,
+    LocationFactory,
+    ProductFactory,
+    ShopFactory,
+    VariantFactory,
+    at,
+    next_id,
+)
 
 APP_ADMINS = {
     model: model_admin
@@ -86,6 +101,23 @@ def world(shop: Shop) -> None:
     PendingInventory.objects.create(shop=shop, inventory_item_id=next_id(), available=3)
     CustomerDataRequest.objects.create(shop=shop, platform_request_id=next_id(), customer_email="c@x.test")
     api_token_create(shop=shop, name=f"{shop.name} ERP", actor=actor)
+    supplier = supplier_create(shop=shop, name=f"{shop.name} supplier", actor=actor)
+    supplier_item_set(supplier=supplier, variant=variant, actor=actor)
+    purchase_order = purchase_order_create(
+        supplier=supplier,
+        number=f"PO-{shop.pk}",
+        expected_on=timezone.localdate() + timedelta(days=5),
+        lines={variant.pk: 3},
+        actor=actor,
+    )
+    purchase_order_send(purchase_order=purchase_order, actor=actor)
+    LocationFactory(shop=shop)
+    purchase_order_receive(
+        purchase_order=purchase_order,
+        lines={purchase_order.lines.get().pk: 1},
+        location=None,
+        actor=actor,
+    )
     if not Notification.objects.filter(shop=shop).exists():  # emails are planned on commit
         Notification.objects.create(
             shop=shop,

@@ -70,7 +70,13 @@ class BackorderAdmin(ReadOnlyAdmin):
         (_("Quantities"), {"fields": [("quantity", "quantity_allocated", "status")]}),
         (
             _("ETA"),
-            {"fields": [("eta", "eta_source", "eta_pinned"), ("promised_eta", "promised_eta_source")]},
+            {
+                "fields": [
+                    ("eta", "eta_source", "eta_pinned"),
+                    "eta_purchase_order",
+                    ("promised_eta", "promised_eta_source"),
+                ]
+            },
         ),
         (_("Attention"), {"fields": ["flagged", "flag_reason"]}),
         (
@@ -98,6 +104,7 @@ class BackorderAdmin(ReadOnlyAdmin):
         "eta",
         "eta_source",
         "eta_pinned",
+        "eta_purchase_order",
         "promised_eta",
         "promised_eta_source",
         "flagged",

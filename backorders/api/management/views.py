@@ -86,7 +86,10 @@ class ManagementView(APIView):
         return response
 
 
-class VariantPagination(CursorPagination):
+class ManagementPagination(CursorPagination):
+    """Cursor pages (stable under inserts) whose bad cursor or page size is a 400 naming it,
+    never a 404 or a silently different page."""
+
     ordering = "pk"
     page_size = 100
     page_size_query_param = "page_size"
@@ -120,8 +123,28 @@ class VariantPagination(CursorPagination):
         properties = answer["properties"]
         properties["next"]["description"] = "The next page's URL; null on the last page."
         properties["previous"]["description"] = "The previous page's URL; null on the first page."
-        properties["results"]["description"] = "The variants of this page, in a stable order."
+        properties["results"]["description"] = "This page's rows, in a stable order."
         return answer
+
+
+def query_parse(serializer_class: type[Any], request: Request) -> dict[str, Any]:
+    """The validated query of ``request`` (400 naming each bad parameter). A parameter given
+    empty (``?status=``) is refused unless its field allows blanks: DRF would read it as absent,
+    and the caller meant something."""
+    query = serializer_class(data=request.query_params)
+    empty = {
+        name: [_t("Give a value, or leave the parameter out.")]
+        for name, field in query.fields.items()
+        if request.query_params.get(name) == "" and not getattr(field, "allow_blank", False)
+    }
+    if empty:
+        raise ValidationError(empty)
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
+
+
+class VariantPagination(ManagementPagination):
+    ordering = "pk"
 
 
 class VariantListView(ManagementView, ListAPIView):
@@ -129,12 +152,9 @@ class VariantListView(ManagementView, ListAPIView):
     pagination_class = VariantPagination
 
     def get_queryset(self) -> QuerySet[Variant]:
-        query = s.VariantQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
+        query = query_parse(s.VariantQuerySerializer, self.request)
         return variants_of_shop(
-            shop=self.shop,
-            sku=query.validated_data.get("sku", ""),
-            product_platform_id=query.validated_data.get("product"),
+            shop=self.shop, sku=query.get("sku", ""), product_platform_id=query.get("product")
         )
 
     @extend_schema(
