@@ -27,6 +27,7 @@ from backorders.api.management.views import (
     ManagementView,
     query_parse,
     refusal,
+    url_id,
 )
 from backorders.models import Location, PurchaseOrder, Supplier
 from backorders.selectors.catalog import variant_pks_by_platform_id
@@ -47,11 +48,6 @@ from backorders.services.purchasing import (
 SUPPLY_TAG = "management: supply"
 
 
-def _id(ref: str) -> int:
-    """A URL's id part as a number (0 when it is not one: then nothing is found, 404)."""
-    return int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 18 else 0
-
-
 def _parameter(name: str, what: str) -> OpenApiParameter:
     return OpenApiParameter(
         name, int, OpenApiParameter.PATH, description=f"The {what}'s id (of the key's shop)."
@@ -60,13 +56,13 @@ def _parameter(name: str, what: str) -> OpenApiParameter:
 
 class SupplyView(ManagementView):
     def supplier(self, pk: int | str) -> Supplier:
-        supplier = suppliers_of_shop(shop_id=self.shop.pk).filter(pk=_id(str(pk))).first()
+        supplier = suppliers_of_shop(shop_id=self.shop.pk).filter(pk=url_id(str(pk))).first()
         if supplier is None:
             raise NotFound(_t("This shop has no supplier with id %(id)s.") % {"id": str(pk)[:30]})
         return supplier
 
     def purchase_order(self, pk: str) -> PurchaseOrder:
-        order = purchase_orders_of_shop(shop_id=self.shop.pk).filter(pk=_id(pk)).first()
+        order = purchase_orders_of_shop(shop_id=self.shop.pk).filter(pk=url_id(pk)).first()
         if order is None:
             raise NotFound(_t("This shop has no purchase order with id %(id)s.") % {"id": pk[:30]})
         return order

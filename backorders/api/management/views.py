@@ -46,6 +46,12 @@ def refusal(error: DjangoValidationError, prefix: str = "") -> ValidationError:
     return ValidationError({f"{prefix}non_field_errors" if prefix else "non_field_errors": error.messages})
 
 
+def url_id(ref: str) -> int:
+    """A URL's id part as a number from 1 to 2⁶³ − 1, else 0 (nothing has it: the view's 404)."""
+    number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 19 else 0
+    return number if number <= s.PLATFORM_ID_MAX else 0
+
+
 class ManagementView(APIView):
     """The base of every management resource: a shop's API token, JSON only, never cached."""
 
@@ -72,10 +78,8 @@ class ManagementView(APIView):
 
     def variant(self, ref: str) -> Variant:
         """The token's shop's variant whose platform id is ``ref`` (a URL part); 404 otherwise."""
-        platform_id = int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 19 else 0
-        variant = None
-        if 0 < platform_id <= s.PLATFORM_ID_MAX:
-            variant = variant_by_platform_id(shop=self.shop, platform_id=platform_id)
+        platform_id = url_id(ref)
+        variant = variant_by_platform_id(shop=self.shop, platform_id=platform_id) if platform_id else None
         if variant is None:
             raise NotFound(_t("This shop has no variant with id %(id)s.") % {"id": ref[:30]})
         return variant
